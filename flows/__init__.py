@@ -1,0 +1,1 @@
+"""The newscorpus pipeline: one module per stage, and the flow that chains them."""

@@ -1,0 +1,112 @@
+"""The build flow: raw article files in, a validated, versioned release out.
+
+Stage logic lives in the stage modules as plain functions; the tasks here are thin
+wrappers so Prefect can schedule, retry and show them. Per-article stages run as
+one task per shard of inputs, never one task per article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
+
+from flows.dedupe import deduplicate_exact, split_tables
+from flows.ingest import InputError, discover_inputs
+from flows.publish import PublishResult, publish_release
+from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind
+from schemas import ReleaseCheckFailed, validate_release
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS = PROJECT_ROOT / "seeds"
+DEFAULT_OUTPUT = Path("output")
+DEFAULT_SHARD_SIZE = 1000
+
+
+class NoUsableInput(InputError):
+    """Every input was rejected: there is nothing to publish."""
+
+
+@task(name="prepare-shard", cache_policy=NO_CACHE)
+def prepare_shard_task(inputs) -> ShardResult:
+    return prepare_shard(inputs)
+
+
+@task(name="deduplicate", cache_policy=NO_CACHE)
+def deduplicate_task(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return split_tables(deduplicate_exact(records))
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(tables: dict[str, pd.DataFrame], input_records: int) -> None:
+    validate_release(tables, input_records)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(tables: dict[str, pd.DataFrame], output: Path, provenance: dict) -> PublishResult:
+    return publish_release(tables, output, provenance)
+
+
+@flow(name="newscorpus-build")
+def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPUT),
+               shard_size: int = DEFAULT_SHARD_SIZE):
+    """Build a release of the dataset from `sources` (default: the embedded seeds)."""
+    logger = get_run_logger()
+    try:
+        inputs = discover_inputs(sources or [str(SEEDS)])
+        if not inputs:
+            raise NoUsableInput(f"no input files found in {', '.join(sources or [str(SEEDS)])}")
+        shards = [inputs[i:i + shard_size] for i in range(0, len(inputs), shard_size)]
+        logger.info("%d inputs in %d shards of up to %d", len(inputs), len(shards), shard_size)
+        results = prepare_shard_task.map(shards).result()
+        records = pd.concat([r.records for r in results], ignore_index=True)
+        require_usable(records)
+        tables = deduplicate_task(records)
+        stats = merge_stats(results)
+        stats["deduplicate"] = {status: int(n) for status, n in
+                                sorted(tables["sources"]["status"].value_counts().items())}
+        for stage, counts in stats.items():
+            logger.info("%s: %s", stage, counts)
+        validate_task(tables, len(records))
+        result = publish_task(tables, Path(output), provenance(tables, stats))
+    except (InputError, ReleaseCheckFailed) as error:
+        logger.error("%s", error)
+        return Failed(message=str(error))
+    logger.info("%s %s", "published" if result.changed else "no change; newest is", result.path)
+    return result
+
+
+def require_usable(records: pd.DataFrame) -> None:
+    rejected = records["reason"].dropna()
+    if len(rejected) == len(records):
+        kinds = rejected.map(reason_kind).value_counts()
+        summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+        raise NoUsableInput(f"no usable input: all {len(records)} inputs were rejected ({summary})")
+
+
+def provenance(tables: dict[str, pd.DataFrame], stats: dict) -> dict:
+    """How the release was made: inputs, code and what each stage did. No clock time."""
+    sources = tables["sources"]
+    snapshot = "".join(f"{uri}\t{digest}\n" for uri, digest in
+                       zip(sources["source_uri"], sources["raw_sha256"]))
+    return {
+        "inputs": len(sources),
+        "input_snapshot_sha256": hashlib.sha256(snapshot.encode("utf-8")).hexdigest(),
+        "code_version": code_version(),
+        "stages": stats,
+    }
+
+
+def code_version() -> dict:
+    """The package version and a digest of the pipeline's source files."""
+    digest = hashlib.sha256()
+    for path in sorted(PROJECT_ROOT.glob("*/*.py")):
+        if path.parent.name in ("flows", "schemas"):
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return {"newscorpus": metadata.version("newscorpus"), "source_sha256": digest.hexdigest()}

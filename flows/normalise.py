@@ -1,0 +1,61 @@
+"""Stage 3, normalise: the metadata columns of an article, read from its cleaned text.
+
+Title comes from `clean`; here: publication date, dateline, outlet, language and
+word count, each only when the text really says it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cache
+
+from flows.clean import CleanText
+from flows.dates import leading_date, parse_date
+from flows.lead import lead_of
+from schemas import sha256_text
+
+WORD = re.compile(r"\w+(?:['’.-]+\w+)*")
+
+
+def article_fields(clean: CleanText) -> dict:
+    """The article columns that come from one cleaned text."""
+    text = clean.body
+    place, outlet = lead_of(clean.paragraphs[0]) if clean.paragraphs else (None, None)
+    return {
+        "title": clean.title,
+        "text": text,
+        "published_date": published_date(clean),
+        "outlet": outlet,
+        "url": None,
+        "dateline": place,
+        "language": detect_language(text),
+        "word_count": count_words(text),
+        "content_sha256": sha256_text(text),
+    }
+
+
+def published_date(clean: CleanText) -> dt.date | None:
+    """A date line in the header, else a date opening the first paragraph."""
+    for line in clean.date_lines:
+        if found := parse_date(line):
+            return found
+    return leading_date(clean.paragraphs[0]) if clean.paragraphs else None
+
+
+def count_words(text: str) -> int:
+    """Runs of letters and digits; internal hyphens, apostrophes and dots keep a word whole."""
+    return len(WORD.findall(text))
+
+
+@cache
+def _language_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language (langid.py model, 97 languages)."""
+    language, _probability = _language_identifier().classify(text[:5000])
+    return language

@@ -1,0 +1,228 @@
+"""Stage 6, publish: write a validated set of tables as an immutable, versioned release.
+
+The release is written into a hidden folder beside the others and renamed into
+place only when complete, so a crash never leaves half a release, and LATEST is
+replaced atomically after that. A build equal to the newest release writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow
+import pyarrow.parquet as pq
+
+from schemas import MODELS, arrow_schema
+
+ROW_GROUP_ROWS = 10_000
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "row_group_size": ROW_GROUP_ROWS,
+                   "write_statistics": True, "use_dictionary": True}
+VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+FIRST_VERSION = (1, 0, 0)
+MANIFEST, CHECKSUMS, LATEST = "manifest.json", "SHA256SUMS", "LATEST"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: str
+    path: Path
+    changed: bool
+    change: str  # "first", "major", "minor", "patch" or "none"
+
+
+def version_name(version: tuple[int, int, int]) -> str:
+    return "v{}.{}.{}".format(*version)
+
+
+def releases(output: Path) -> list[tuple[int, int, int]]:
+    """Complete releases in `output`, oldest first (a folder counts once it has a manifest)."""
+    if not output.is_dir():
+        return []
+    found = [VERSION_FOLDER.match(p.name) for p in output.iterdir() if (p / MANIFEST).is_file()]
+    return sorted(tuple(int(g) for g in m.groups()) for m in found if m)
+
+
+def read_manifest(release: Path) -> dict:
+    return json.loads((release / MANIFEST).read_text(encoding="utf-8"))
+
+
+def publish_release(tables: dict[str, pd.DataFrame], output: Path, provenance: dict) -> PublishResult:
+    """Write `tables` as the next release in `output`, unless nothing changed.
+
+    `provenance` goes into the manifest as is (input snapshot, code version, stage
+    statistics): deterministic facts about how the data was made, never clock time.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    with _exclusive(output):
+        remove_incomplete(output)
+        staging = Path(tempfile.mkdtemp(prefix=".building-", dir=output))
+        try:
+            return _publish_from(staging, tables, output, provenance)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
+                  provenance: dict) -> PublishResult:
+    manifest = {
+        "counts": {name: len(df) for name, df in tables.items()},
+        "schema": {name: describe_schema(arrow_schema(MODELS[name])) for name in tables},
+        **provenance,
+    }
+    manifest["schema_fingerprint"] = _sha256_bytes(_canonical_json(manifest["schema"]))
+    manifest["files"] = write_tables(tables, staging)
+
+    history = releases(output)
+    previous = version_name(history[-1]) if history else None
+    previous_manifest = read_manifest(output / previous) if previous else None
+    change = classify_change(previous_manifest, manifest)
+    if change == "none":
+        _point_latest(output, previous)
+        return PublishResult(previous, output / previous, changed=False, change=change)
+
+    version = version_name(bump(history[-1] if history else None, change))
+    manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
+    (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
+    write_checksums(staging)
+    os.chmod(staging, 0o755)
+    final = output / version
+    staging.rename(final)
+    _point_latest(output, version)
+    return PublishResult(version, final, changed=True, change=change)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, dict]:
+    """Parquet and CSV for every table; returns sha256 and bytes per file path."""
+    (folder / "csv").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, df in sorted(tables.items()):
+        table = to_arrow(name, df)
+        pq.write_table(table, folder / f"{name}.parquet", **PARQUET_OPTIONS)
+        write_csv(table, folder / "csv" / f"{name}.csv")
+        written += [f"{name}.parquet", f"csv/{name}.csv"]
+    return {path: file_facts(folder / path) for path in sorted(written)}
+
+
+def to_arrow(name: str, df: pd.DataFrame) -> pyarrow.Table:
+    table = pyarrow.Table.from_pandas(df, schema=arrow_schema(MODELS[name]), preserve_index=False)
+    # Drop pandas' own metadata (it names the pandas version) for byte-stable files.
+    return table.replace_schema_metadata({"newscorpus.table": name})
+
+
+def write_csv(table: pyarrow.Table, path: Path) -> None:
+    """RFC 4180: UTF-8, CRLF, header row, quotes only where needed; lists as JSON arrays."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
+            for row in zip(*(column.to_pylist() for column in batch.columns)):
+                writer.writerow([csv_value(value) for value in row])
+
+
+def csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def file_facts(path: Path) -> dict:
+    return {"sha256": _sha256_file(path), "bytes": path.stat().st_size}
+
+
+def write_checksums(folder: Path) -> None:
+    """SHA256SUMS in `sha256sum` format for every file, so `sha256sum -c` works inside."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.name != CHECKSUMS)
+    lines = [f"{_sha256_file(folder / f)}  {f}\n" for f in files]
+    (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
+
+
+def describe_schema(schema: pyarrow.Schema) -> list[dict]:
+    return [{"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in schema]
+
+
+def classify_change(previous: dict | None, manifest: dict) -> str:
+    """Semantic versioning for data: what kind of release `manifest` would be."""
+    if previous is None:
+        return "first"
+    old_schema, new_schema = previous["schema"], manifest["schema"]
+    for table, columns in old_schema.items():
+        new_columns = {c["name"]: c["type"] for c in new_schema.get(table, [])}
+        if table not in new_schema or any(new_columns.get(c["name"]) != c["type"] for c in columns):
+            return "major"
+    if old_schema != new_schema or _data_files(previous) != _data_files(manifest):
+        return "minor"
+    comparable = [{k: v for k, v in m.items() if k not in ("name", "version", "previous_version")}
+                  for m in (previous, manifest)]
+    return "patch" if comparable[0] != comparable[1] else "none"
+
+
+def bump(version: tuple[int, int, int] | None, change: str) -> tuple[int, int, int]:
+    if version is None:
+        return FIRST_VERSION
+    major, minor, patch = version
+    return {"major": (major + 1, 0, 0), "minor": (major, minor + 1, 0),
+            "patch": (major, minor, patch + 1)}[change]
+
+
+def _data_files(manifest: dict) -> dict:
+    return {path: facts for path, facts in manifest["files"].items()
+            if path.endswith(".parquet") or path.startswith("csv/")}
+
+
+def _point_latest(output: Path, version: str) -> None:
+    pointer = output / LATEST
+    if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == version:
+        return
+    temporary = output / f".{LATEST}.{os.getpid()}"
+    temporary.write_text(version + "\n", encoding="utf-8")
+    os.replace(temporary, pointer)
+
+
+@contextmanager
+def _exclusive(output: Path):
+    """One publisher at a time per output folder (scheduled runs may overlap)."""
+    with (output / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _canonical_json(value, indent: int | None = None) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent, default=str)
+
+
+def _sha256_bytes(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_incomplete(output: Path) -> None:
+    """Clear staging folders a killed process left behind (never a published release)."""
+    for leftover in output.glob(".building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)

@@ -1,0 +1,116 @@
+"""Checks over a whole release: each table against its model, then the invariants
+of the contract that span tables (foreign keys, reconciliation with the inputs).
+
+A failed check raises `ReleaseCheckFailed`, whose message lists the failing rows by
+key, so the person reading a failed run sees what to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.tables import MODELS, PRIMARY_KEYS
+
+Invariant = Callable[[pd.DataFrame], pd.Series]
+ROWS_SHOWN_PER_CHECK = 5
+
+
+class ReleaseCheckFailed(Exception):
+    """A release failed validation; `failures` has one row per failing value."""
+
+    def __init__(self, failures: pd.DataFrame):
+        self.failures = failures
+        super().__init__(format_failures(failures))
+
+
+def format_failures(failures: pd.DataFrame) -> str:
+    lines = [f"{len(failures)} failing values; nothing was published:"]
+    for (table, check), rows in failures.groupby(["table", "check"], sort=True):
+        shown = ", ".join(
+            f"{key} ({column}={case!r})" if column else str(key)
+            for key, column, case in rows[["key", "column", "failure_case"]]
+            .head(ROWS_SHOWN_PER_CHECK).itertuples(index=False)
+        )
+        more = len(rows) - ROWS_SHOWN_PER_CHECK
+        lines.append(f"- {table}: {check}: {len(rows)} rows: {shown}"
+                     + (f" and {more} more" if more > 0 else ""))
+    return "\n".join(lines)
+
+
+def validate_release(tables: dict[str, pd.DataFrame], input_records: int) -> None:
+    """Raise ReleaseCheckFailed unless every table and invariant holds."""
+    failures = [_model_failures(name, df) for name, df in tables.items()]
+    for name, invariants in _invariants(tables, input_records).items():
+        schema = pa.DataFrameSchema(
+            checks=[pa.Check(fn, name=description) for description, fn in invariants.items()])
+        failures.append(_schema_failures(schema, name, tables[name]))
+    found = pd.concat([f for f in failures if not f.empty] or [_no_failures()], ignore_index=True)
+    if not found.empty:
+        raise ReleaseCheckFailed(found)
+
+
+def _model_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    return _schema_failures(MODELS[name].to_schema(), name, df)
+
+
+def _schema_failures(schema: pa.DataFrameSchema, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        key = PRIMARY_KEYS[name]
+        keys = [df[key].iloc[i] if pd.notna(i) and key in df else None
+                for i in cases["index"].map(_position(df))]
+        return pd.DataFrame({
+            "table": name,
+            "check": cases["check"].astype(str),
+            "column": cases["column"].astype(object).where(cases["column"].notna(), None),
+            "key": keys,
+            "failure_case": cases["failure_case"].astype(str),
+        })
+    return _no_failures()
+
+
+def _position(df: pd.DataFrame) -> Callable[[object], object]:
+    positions = {label: i for i, label in enumerate(df.index)}
+    return lambda label: positions.get(label)
+
+
+def _no_failures() -> pd.DataFrame:
+    return pd.DataFrame(columns=["table", "check", "column", "key", "failure_case"])
+
+
+def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str, dict[str, Invariant]]:
+    articles, sources = tables["articles"], tables["sources"]
+    article_ids = set(articles["article_id"])
+    kept_source_of = dict(zip(sources["source_uri"], sources["article_id"]))
+    status_of = dict(zip(sources["source_uri"], sources["status"]))
+    duplicates_of = (sources[sources["status"] == "duplicate"]
+                     .groupby("article_id").size().to_dict())
+    return {
+        "sources": {
+            f"every input appears once: {input_records} inputs":
+                lambda df: pd.Series(len(df) == input_records, index=df.index),
+            "article_id resolves to an article":
+                lambda df: df["article_id"].isna() | df["article_id"].isin(article_ids),
+        },
+        "articles": {
+            "source_uri is an accepted source that became this article":
+                lambda df: pd.Series(
+                    [status_of.get(uri) == "accepted" and kept_source_of.get(uri) == aid
+                     for uri, aid in zip(df["source_uri"], df["article_id"])], index=df.index),
+            "duplicates equals the duplicate sources pointing here":
+                lambda df: df["duplicates"].astype(int) == df["article_id"].map(
+                    lambda aid: duplicates_of.get(aid, 0)),
+            "content_sha256 is the sha256 of text":
+                lambda df: df["content_sha256"] == df["text"].map(sha256_text),
+        },
+    }
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,128 @@
+"""Pandera models of the published tables: the executable form of CONTRACT.md.
+
+Every column is an Arrow-backed pandas dtype, so the Parquet schema of a table is
+read straight off its model (see `arrow_schema`): one definition, no drift.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+from pandera.typing import Series
+
+String = Annotated[pd.ArrowDtype, pyarrow.string()]
+Int32 = Annotated[pd.ArrowDtype, pyarrow.int32()]
+Float64 = Annotated[pd.ArrowDtype, pyarrow.float64()]
+Date = Annotated[pd.ArrowDtype, pyarrow.date32()]
+
+HEX_ID = r"^[0-9a-f]{16}$"
+SHA256 = r"^[0-9a-f]{64}$"
+SOURCE_STATUSES = ["accepted", "duplicate", "rejected"]
+
+
+def _field(description: str, **checks) -> pa.Field:
+    return pa.Field(description=description, **checks)
+
+
+class TableModel(pa.DataFrameModel):
+    """Shared configuration: exact column set, contract order, coerce nothing silently."""
+
+    class Config:
+        strict = True
+        ordered = True
+
+
+class Articles(TableModel):
+    article_id: Series[String] = _field(
+        "stable: the same source gives the same id in every run and version",
+        unique=True, str_matches=HEX_ID)
+    title: Series[String] = _field(
+        "headline, when the input has one", nullable=True, str_length={"min_value": 1})
+    text: Series[String] = _field(
+        "cleaned body text; every offset in every table points into it",
+        str_length={"min_value": 1})
+    published_date: Series[Date] = _field("publication date, when it can be known", nullable=True)
+    outlet: Series[String] = _field(
+        "publisher, when known", nullable=True, str_length={"min_value": 1})
+    url: Series[String] = _field("original address, when known", nullable=True)
+    dateline: Series[String] = _field(
+        'place line such as "London", when present', nullable=True, str_length={"min_value": 1})
+    language: Series[String] = _field("ISO 639-1 code", str_matches=r"^[a-z]{2}$")
+    word_count: Series[Int32] = _field("words in text", ge=1)
+    source_uri: Series[String] = _field(
+        "the input this row was built from (relative path, or URL)", unique=True)
+    content_sha256: Series[String] = _field("sha256 of text", str_matches=SHA256)
+    duplicates: Series[Int32] = _field(
+        "how many other inputs were folded into this article", ge=0)
+
+
+class Sources(TableModel):
+    source_uri: Series[String] = _field(
+        "path or URL; `path#N` for the N-th record of a multi-record file", unique=True)
+    raw_sha256: Series[String] = _field("sha256 of the raw bytes", str_matches=SHA256)
+    status: Series[String] = _field(
+        "`accepted`, `duplicate` or `rejected`", isin=SOURCE_STATUSES)
+    article_id: Series[String] = _field(
+        "the article it became or duplicates", nullable=True, str_matches=HEX_ID)
+    reason: Series[String] = _field(
+        "why duplicate or rejected, readable by a person", nullable=True)
+    similarity: Series[Float64] = _field(
+        "for near duplicates, the similarity to the kept article",
+        nullable=True, in_range={"min_value": 0.0, "max_value": 1.0})
+
+    @pa.dataframe_check(description="rejected rows have a reason and no article")
+    def rejected_rows_explain_themselves(cls, df: pd.DataFrame) -> Series[bool]:
+        rejected = df["status"] == "rejected"
+        return ~rejected | (df["reason"].notna() & df["article_id"].isna())
+
+    @pa.dataframe_check(description="accepted and duplicate rows point to an article")
+    def kept_rows_point_to_an_article(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["status"] == "rejected") | df["article_id"].notna()
+
+    @pa.dataframe_check(description="duplicate rows say what they duplicate")
+    def duplicates_have_a_reason(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["status"] != "duplicate") | df["reason"].notna()
+
+
+MODELS: dict[str, type[TableModel]] = {
+    "articles": Articles,
+    "sources": Sources,
+}
+
+PRIMARY_KEYS: dict[str, str] = {
+    "articles": "article_id",
+    "sources": "source_uri",
+}
+
+
+def arrow_schema(model: type[TableModel]) -> pyarrow.Schema:
+    """The Parquet schema of a table, read off its Pandera model."""
+    columns = model.to_schema().columns
+    return pyarrow.schema(
+        pyarrow.field(name, column.dtype.type.pyarrow_dtype, nullable=column.nullable,
+                      metadata={"description": column.description})
+        for name, column in columns.items()
+    )
+
+
+def column_descriptions(model: type[TableModel]) -> dict[str, str]:
+    return {name: column.description for name, column in model.to_schema().columns.items()}
+
+
+def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` as table `name` publishes it: contract columns in order, Arrow dtypes,
+    rows sorted by primary key, a fresh index."""
+    schema = arrow_schema(MODELS[name])
+    key = PRIMARY_KEYS[name]
+    # Through Python objects: a column that is all nulls may arrive as any dtype.
+    table = pyarrow.Table.from_arrays(
+        [pyarrow.array(_values(df[f.name]), type=f.type) for f in schema], schema=schema)
+    table = table.sort_by(key)
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _values(column: pd.Series) -> list:
+    return column.astype(object).where(column.notna(), None).tolist()

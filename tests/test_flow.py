@@ -1,0 +1,49 @@
+"""The Prefect flow end to end, on a real temporary Prefect server, and the command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flows.build import build_flow
+from flows.cli import main
+
+from conftest import SEEDS
+
+pytestmark = pytest.mark.prefect
+
+
+def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
+    result = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=2)
+    assert result.changed and result.version == "v1.0.0"
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert manifest["counts"] == {"articles": 5, "sources": 5}
+    assert manifest["stages"]["deduplicate"] == {"accepted": 5}
+    again = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=5)
+    assert not again.changed  # shard size does not change the data
+
+
+def test_command_prints_the_release_then_no_change(prefect_server, tmp_path, capsys):
+    output = tmp_path / "out"
+    assert main(["build", "--source", str(SEEDS), "--output", str(output)]) == 0
+    assert capsys.readouterr().out.strip().endswith("out/v1.0.0")
+    assert main(["build", "--source", str(SEEDS), "--output", str(output)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+
+
+def test_no_usable_input_is_a_clear_error_and_publishes_nothing(prefect_server, tmp_path, capsys):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "empty.txt").write_bytes(b"")
+    (junk / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    assert main(["build", "--source", str(junk), "--output", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert "no usable input: all 2 inputs were rejected (1 empty file, 1 binary file)" in error
+    assert "Traceback" not in error
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("v*"))
+
+
+def test_missing_source_is_a_clear_error(prefect_server, tmp_path, capsys):
+    assert main(["build", "--source", str(tmp_path / "absent"), "--output", str(tmp_path)]) == 1
+    assert "no such file or folder" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""Stage 6: releases are complete, verifiable, versioned and byte-stable."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from flows.build import provenance
+from flows.dedupe import deduplicate_exact, split_tables
+from flows.ingest import discover_inputs
+from flows.publish import classify_change, publish_release, releases
+from flows.shard import merge_stats, prepare_shard
+
+from conftest import SEEDS
+
+
+def seed_tables(*sources) -> tuple[dict[str, pd.DataFrame], dict]:
+    shard = prepare_shard(discover_inputs([str(s) for s in (sources or [SEEDS])]))
+    tables = split_tables(deduplicate_exact(shard.records))
+    return tables, provenance(tables, merge_stats([shard]))
+
+
+def publish(tables, info, output):
+    return publish_release(tables, output, info)
+
+
+def test_first_release_layout_and_checksums(tmp_path):
+    result = publish(*seed_tables(), tmp_path)
+    assert result.changed and result.version == "v1.0.0" and result.change == "first"
+    assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"
+    names = sorted(p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file())
+    assert names == ["SHA256SUMS", "articles.parquet", "csv/articles.csv", "csv/sources.csv",
+                     "manifest.json", "sources.parquet"]
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.path,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert manifest["version"] == "v1.0.0" and manifest["previous_version"] is None
+    assert manifest["counts"] == {"articles": 5, "sources": 5}
+    assert manifest["files"]["articles.parquet"]["bytes"] == (result.path / "articles.parquet").stat().st_size
+    assert manifest["inputs"] == 5 and len(manifest["input_snapshot_sha256"]) == 64
+    assert manifest["stages"]["clean"]["removed photo caption"] == 2
+
+
+def test_parquet_and_csv_hold_the_same_rows(tmp_path):
+    result = publish(*seed_tables(), tmp_path)
+    articles = pq.read_table(result.path / "articles.parquet")
+    assert articles.schema.field("word_count").type == "int32"
+    assert articles.column_names[0] == "article_id"
+    assert articles.column("article_id").to_pylist() == sorted(articles.column("article_id").to_pylist())
+    raw_csv = (result.path / "csv" / "articles.csv").read_bytes()
+    assert raw_csv.startswith(b"article_id,title,text,") and b"\r\n" in raw_csv
+    from_csv = pd.read_csv(result.path / "csv" / "articles.csv", keep_default_na=False)
+    assert from_csv["text"].tolist() == articles.column("text").to_pylist()
+    assert from_csv["published_date"].tolist().count("2017-06-04") == 1
+
+
+def test_same_inputs_give_byte_identical_files(tmp_path):
+    first = publish(*seed_tables(), tmp_path / "a")
+    second = publish(*seed_tables(), tmp_path / "b")
+    for path in ("articles.parquet", "sources.parquet", "csv/articles.csv", "manifest.json"):
+        assert (first.path / path).read_bytes() == (second.path / path).read_bytes(), path
+
+
+def test_unchanged_build_writes_nothing_and_changed_rows_bump_minor(tmp_path, bbc):
+    assert publish(*seed_tables(), tmp_path).version == "v1.0.0"
+    again = publish(*seed_tables(), tmp_path)
+    assert not again.changed and again.version == "v1.0.0"
+    assert releases(tmp_path) == [(1, 0, 0)]
+    grown = publish(*seed_tables(SEEDS, bbc / "politics"), tmp_path)
+    assert grown.version == "v1.1.0" and grown.change == "minor"
+    assert json.loads((grown.path / "manifest.json").read_text())["previous_version"] == "v1.0.0"
+    assert (tmp_path / "LATEST").read_text() == "v1.1.0\n"
+    assert (tmp_path / "v1.0.0" / "SHA256SUMS").is_file()  # the old release is untouched
+
+
+def test_change_classes():
+    base = {"schema": {"articles": [{"name": "a", "type": "string"}]},
+            "files": {"articles.parquet": {"sha256": "1"}}, "code_version": {"x": 1}}
+    assert classify_change(None, base) == "first"
+    assert classify_change(base, dict(base)) == "none"
+    assert classify_change(base, {**base, "code_version": {"x": 2}}) == "patch"
+    assert classify_change(base, {**base, "files": {"articles.parquet": {"sha256": "2"}}}) == "minor"
+    added = {"articles": [{"name": "a", "type": "string"}, {"name": "b", "type": "int32"}]}
+    assert classify_change(base, {**base, "schema": added}) == "minor"
+    retyped = {"articles": [{"name": "a", "type": "int32"}]}
+    assert classify_change(base, {**base, "schema": retyped}) == "major"
+    assert classify_change(base, {**base, "schema": {}}) == "major"
+
+
+def test_a_failure_while_writing_leaves_no_half_release(tmp_path):
+    tables, info = seed_tables()
+    assert publish(tables, info, tmp_path).version == "v1.0.0"
+    more, more_info = seed_tables(SEEDS, SEEDS / "002_655390921e1c2ba6.txt")
+    more["sources"]["similarity"] = "not a number"  # sources is written after articles
+    with pytest.raises(Exception):
+        publish(more, more_info, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "LATEST", "v1.0.0"]
+    assert not list(tmp_path.glob(".building-*"))
+    assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"
+
+
+def test_leftovers_of_a_killed_build_are_cleared_and_never_count(tmp_path):
+    (tmp_path / ".building-killed").mkdir(parents=True)
+    (tmp_path / ".building-killed" / "articles.parquet").write_bytes(b"partial")
+    (tmp_path / "v9.0.0").mkdir()  # no manifest: not a release
+    result = publish(*seed_tables(), tmp_path)
+    assert result.version == "v1.0.0"
+    assert not (tmp_path / ".building-killed").exists()

@@ -1,0 +1,36 @@
+"""The README's loading snippets run as written against a real release."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from pathlib import Path
+
+from test_publish import publish, seed_tables
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_loading_snippets_run_against_a_release(tmp_path):
+    publish(*seed_tables(), tmp_path / "output")
+    blocks = python_blocks()
+    assert len(blocks) == 2
+    printed = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stdout(printed):
+            for block in blocks:
+                exec(compile(block, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    lines = printed.getvalue().splitlines()
+    assert lines[0] == "5 articles from 5 inputs"
+    assert lines[1] == "{'accepted': 5}"
+    assert lines[2].startswith("[('accepted', 5, ")
