@@ -17,15 +17,23 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from flows.dedupe import deduplicate_exact, split_tables
+from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
+from flows.mentions import extract_mentions
+from flows.nlp import DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
 from flows.publish import PublishResult, publish_release
+from flows.quotes import attach_speakers, extract_quotes
 from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind
-from schemas import ReleaseCheckFailed, validate_release
+from schemas import ReleaseCheckFailed, conform, validate_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
 DEFAULT_OUTPUT = Path("output")
 DEFAULT_SHARD_SIZE = 1000
+NLP_EXTRACTORS = {"mentions": extract_mentions, "quotes": extract_quotes}
+MENTION_COLUMNS = ["mention_id", "article_id", "start", "end", "text", "label", "sentence"]
+QUOTE_COLUMNS = ["quote_id", "article_id", "start", "end", "text", "kind", "speaker",
+                 "speaker_start", "speaker_end", "cue", "referent_start", "referent_end"]
 
 
 class NoUsableInput(InputError):
@@ -42,6 +50,23 @@ def deduplicate_task(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return split_tables(deduplicate_exact(records))
 
 
+@task(name="analyse-shard", cache_policy=NO_CACHE)
+def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dict]]:
+    return analyse_articles(articles, NLP_EXTRACTORS, model)
+
+
+@task(name="canonicalise-entities", cache_policy=NO_CACHE)
+def entities_task(analysed: list[dict[str, list[dict]]], articles: pd.DataFrame,
+                  aliases: list[Alias]) -> dict[str, pd.DataFrame]:
+    """Dataset-wide: canonical entities for all mentions, then quote speakers."""
+    rows = {name: [row for shard in analysed for row in shard[name]] for name in NLP_EXTRACTORS}
+    mentions, entities = canonicalise(pd.DataFrame(rows["mentions"], columns=MENTION_COLUMNS),
+                                      articles, aliases)
+    quotes = attach_speakers(pd.DataFrame(rows["quotes"], columns=QUOTE_COLUMNS), mentions, entities)
+    return {"mentions": conform("mentions", mentions), "entities": conform("entities", entities),
+            "quotes": conform("quotes", quotes)}
+
+
 @task(name="validate", cache_policy=NO_CACHE)
 def validate_task(tables: dict[str, pd.DataFrame], input_records: int) -> None:
     validate_release(tables, input_records)
@@ -54,31 +79,54 @@ def publish_task(tables: dict[str, pd.DataFrame], output: Path, provenance: dict
 
 @flow(name="newscorpus-build")
 def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPUT),
-               shard_size: int = DEFAULT_SHARD_SIZE):
+               shard_size: int = DEFAULT_SHARD_SIZE, model: str = DEFAULT_MODEL,
+               aliases: list[str] | None = None):
     """Build a release of the dataset from `sources` (default: the embedded seeds)."""
     logger = get_run_logger()
     try:
+        alias_files = [Path(a) for a in aliases or []]
+        alias_table = load_aliases(alias_files)
+        model_info = model_description(model)
         inputs = discover_inputs(sources or [str(SEEDS)])
         if not inputs:
             raise NoUsableInput(f"no input files found in {', '.join(sources or [str(SEEDS)])}")
-        shards = [inputs[i:i + shard_size] for i in range(0, len(inputs), shard_size)]
+        shards = chunks(inputs, shard_size)
         logger.info("%d inputs in %d shards of up to %d", len(inputs), len(shards), shard_size)
         results = prepare_shard_task.map(shards).result()
         records = pd.concat([r.records for r in results], ignore_index=True)
         require_usable(records)
         tables = deduplicate_task(records)
+        articles = tables["articles"]
+        # One shard at a time: each already parses on every core (nlp.pipe processes).
+        analysed = [analyse_shard_task(shard, model) for shard in chunks(articles, shard_size)]
+        tables |= entities_task(analysed, articles, alias_table)
         stats = merge_stats(results)
         stats["deduplicate"] = {status: int(n) for status, n in
                                 sorted(tables["sources"]["status"].value_counts().items())}
+        stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
+                        "mentions": len(tables["mentions"]), "entities": len(tables["entities"]),
+                        "quotes": len(tables["quotes"])}
         for stage, counts in stats.items():
             logger.info("%s: %s", stage, counts)
         validate_task(tables, len(records))
-        result = publish_task(tables, Path(output), provenance(tables, stats))
-    except (InputError, ReleaseCheckFailed) as error:
+        info = provenance(tables, stats) | {"model": model_info,
+                                            "aliases": alias_digests([CURATED_ALIASES, *alias_files])}
+        result = publish_task(tables, Path(output), info)
+    except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
         logger.error("%s", error)
         return Failed(message=str(error))
     logger.info("%s %s", "published" if result.changed else "no change; newest is", result.path)
     return result
+
+
+def chunks(items, size: int) -> list:
+    """Consecutive slices of a list or DataFrame, `size` rows each."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def alias_digests(paths: list[Path]) -> list[dict]:
+    return [{"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for path in paths]
 
 
 def require_usable(records: pd.DataFrame) -> None:

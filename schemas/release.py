@@ -91,7 +91,7 @@ def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str
     status_of = dict(zip(sources["source_uri"], sources["status"]))
     duplicates_of = (sources[sources["status"] == "duplicate"]
                      .groupby("article_id").size().to_dict())
-    return {
+    checks = {
         "sources": {
             f"every input appears once: {input_records} inputs":
                 lambda df: pd.Series(len(df) == input_records, index=df.index),
@@ -109,6 +109,56 @@ def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str
             "content_sha256 is the sha256 of text":
                 lambda df: df["content_sha256"] == df["text"].map(sha256_text),
         },
+    }
+    if "mentions" in tables:
+        checks["mentions"] = _span_checks(articles) | {
+            "entity_id resolves to an entity":
+                lambda df: df["entity_id"].isin(set(tables["entities"]["entity_id"])),
+        }
+        mentions = tables["mentions"]
+        counts = mentions.groupby("entity_id").size().to_dict()
+        spread = mentions.groupby("entity_id")["article_id"].nunique().to_dict()
+        checks["entities"] = {
+            "mentions equals the mentions linked to it (at least one)":
+                lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: counts.get(e, 0)),
+            "articles equals the articles it is mentioned in":
+                lambda df: df["articles"].astype(int) == df["entity_id"].map(lambda e: spread.get(e, 0)),
+        }
+    if "quotes" in tables:
+        entities = tables["entities"]
+        name_of = dict(zip(entities["entity_id"], entities["name"]))
+        texts = dict(zip(articles["article_id"], articles["text"]))
+        checks["quotes"] = _span_checks(articles) | {
+            "speaker equals articles.text[speaker_start:speaker_end]":
+                lambda df: pd.Series(
+                    [pd.isna(s) or texts.get(a, "")[int(s):int(e)] == w for a, s, e, w in zip(
+                        df["article_id"], df["speaker_start"], df["speaker_end"], df["speaker"])],
+                    index=df.index),
+            "speaker_entity_id resolves to an entity, and speaker_name is its name":
+                lambda df: pd.Series(
+                    [pd.isna(e) or name_of.get(e) == n
+                     for e, n in zip(df["speaker_entity_id"], df["speaker_name"])], index=df.index),
+        }
+    return checks
+
+
+def _span_checks(articles: pd.DataFrame) -> dict[str, Invariant]:
+    """Checks of any table of spans (start, end, text) into articles.text."""
+    texts = dict(zip(articles["article_id"], articles["text"]))
+
+    def span_text(df: pd.DataFrame) -> list[str | None]:
+        return [texts[a][int(s):int(e)] if a in texts else None
+                for a, s, e in zip(df["article_id"], df["start"], df["end"])]
+
+    return {
+        "article_id resolves to an article": lambda df: df["article_id"].isin(set(texts)),
+        "span lies inside its article":
+            lambda df: pd.Series([a in texts and 0 <= int(s) < int(e) <= len(texts[a])
+                                  for a, s, e in zip(df["article_id"], df["start"], df["end"])],
+                                 index=df.index),
+        "text equals articles.text[start:end]":
+            lambda df: pd.Series([t == expected for t, expected in zip(df["text"], span_text(df))],
+                                 index=df.index),
     }
 
 

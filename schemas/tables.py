@@ -17,10 +17,15 @@ String = Annotated[pd.ArrowDtype, pyarrow.string()]
 Int32 = Annotated[pd.ArrowDtype, pyarrow.int32()]
 Float64 = Annotated[pd.ArrowDtype, pyarrow.float64()]
 Date = Annotated[pd.ArrowDtype, pyarrow.date32()]
+StringList = Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.string())]
 
 HEX_ID = r"^[0-9a-f]{16}$"
 SHA256 = r"^[0-9a-f]{64}$"
 SOURCE_STATUSES = ["accepted", "duplicate", "rejected"]
+QUOTE_KINDS = ["direct", "partial", "indirect"]
+# spaCy's named (not numeric or temporal) entity labels, OntoNotes 5.
+NAMED_LABELS = {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
+                "WORK_OF_ART", "LAW", "LANGUAGE"}
 
 
 def _field(description: str, **checks) -> pa.Field:
@@ -87,14 +92,76 @@ class Sources(TableModel):
         return (df["status"] != "duplicate") | df["reason"].notna()
 
 
+class Mentions(TableModel):
+    mention_id: Series[String] = _field("stable", unique=True, str_matches=HEX_ID)
+    article_id: Series[String] = _field("-> articles", str_matches=HEX_ID)
+    start: Series[Int32] = _field("span start in articles.text", ge=0)
+    end: Series[Int32] = _field("span end in articles.text (exclusive)", ge=1)
+    text: Series[String] = _field("equals articles.text[start:end]", str_length={"min_value": 1})
+    label: Series[String] = _field("PERSON, ORG, GPE, LOC, NORP, ...", isin=sorted(NAMED_LABELS))
+    entity_id: Series[String] = _field("-> entities", str_matches=HEX_ID)
+    sentence: Series[Int32] = _field("sentence number in the article, from 0", ge=0)
+
+    @pa.dataframe_check(description="start < end")
+    def spans_are_not_empty(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["start"] < df["end"]
+
+
+class Entities(TableModel):
+    entity_id: Series[String] = _field(
+        "stable across versions for the same entity", unique=True, str_matches=HEX_ID)
+    name: Series[String] = _field("canonical (most complete) name", str_length={"min_value": 1})
+    label: Series[String] = _field("as in mentions", isin=sorted(NAMED_LABELS))
+    aliases: Series[StringList] = _field("every surface form linked to it")
+    mentions: Series[Int32] = _field("how many mentions", ge=1)
+    articles: Series[Int32] = _field("in how many articles", ge=1)
+
+
+class Quotes(TableModel):
+    quote_id: Series[String] = _field("stable", unique=True, str_matches=HEX_ID)
+    article_id: Series[String] = _field("-> articles", str_matches=HEX_ID)
+    start: Series[Int32] = _field("span of the quoted words, without quotation marks", ge=0)
+    end: Series[Int32] = _field("span end (exclusive)", ge=1)
+    text: Series[String] = _field("equals articles.text[start:end]", str_length={"min_value": 1})
+    kind: Series[String] = _field("direct, partial or indirect", isin=QUOTE_KINDS)
+    speaker: Series[String] = _field(
+        'the speaker as written: "Jeff Davis", "Davis", "he", "the news outlet"', nullable=True)
+    speaker_start: Series[Int32] = _field("span of speaker in articles.text", nullable=True, ge=0)
+    speaker_end: Series[Int32] = _field("span end of speaker (exclusive)", nullable=True, ge=1)
+    speaker_entity_id: Series[String] = _field(
+        "-> entities: who the speaker really is", nullable=True, str_matches=HEX_ID)
+    speaker_name: Series[String] = _field("that entity's canonical name", nullable=True)
+    cue: Series[String] = _field(
+        'the reporting words as written: "said", "told", "according to"', nullable=True)
+
+    @pa.dataframe_check(description="start < end")
+    def spans_are_not_empty(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["start"] < df["end"]
+
+    @pa.dataframe_check(description="speaker, speaker_start and speaker_end are set together")
+    def speaker_span_is_whole(cls, df: pd.DataFrame) -> Series[bool]:
+        present = df[["speaker", "speaker_start", "speaker_end"]].notna()
+        return present.all(axis=1) | ~present.any(axis=1)
+
+    @pa.dataframe_check(description="speaker_name is set exactly when speaker_entity_id is")
+    def speaker_name_follows_entity(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["speaker_entity_id"].notna() == df["speaker_name"].notna()
+
+
 MODELS: dict[str, type[TableModel]] = {
     "articles": Articles,
     "sources": Sources,
+    "mentions": Mentions,
+    "entities": Entities,
+    "quotes": Quotes,
 }
 
 PRIMARY_KEYS: dict[str, str] = {
     "articles": "article_id",
     "sources": "source_uri",
+    "mentions": "mention_id",
+    "entities": "entity_id",
+    "quotes": "quote_id",
 }
 
 

@@ -18,8 +18,12 @@ def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
     result = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=2)
     assert result.changed and result.version == "v1.0.0"
     manifest = json.loads((result.path / "manifest.json").read_text())
-    assert manifest["counts"] == {"articles": 5, "sources": 5}
+    counts = manifest["counts"]
+    assert (counts["articles"], counts["sources"]) == (5, 5)
+    assert counts["mentions"] > 300 and 50 < counts["entities"] < counts["mentions"]
     assert manifest["stages"]["deduplicate"] == {"accepted": 5}
+    assert manifest["model"]["name"].startswith("en_core_web_sm") and manifest["model"]["version"] == "3.8.0"
+    assert [a["file"] for a in manifest["aliases"]] == ["aliases.tsv"]
     again = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=5)
     assert not again.changed  # shard size does not change the data
 
@@ -42,6 +46,11 @@ def test_no_usable_input_is_a_clear_error_and_publishes_nothing(prefect_server, 
     assert "no usable input: all 2 inputs were rejected (1 empty file, 1 binary file)" in error
     assert "Traceback" not in error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("v*"))
+
+
+def test_unknown_model_is_a_clear_error(prefect_server, tmp_path, capsys):
+    assert main(["build", "--model", "xx_not_installed", "--output", str(tmp_path)]) == 1
+    assert "spaCy model 'xx_not_installed' is not installed" in capsys.readouterr().err
 
 
 def test_missing_source_is_a_clear_error(prefect_server, tmp_path, capsys):

@@ -1,0 +1,1 @@
+"""Scoring a release against hand-made gold annotations (evaluation/gold/)."""

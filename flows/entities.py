@@ -1,0 +1,312 @@
+"""Canonical entities: every mention linked to one entity across the whole dataset.
+
+In order:
+1. labels: a surname the article gives a PERSON in full is a PERSON ("Dillon" after
+   "Ryan Dillon"); a curated alias carries its label; a known surname the dataset
+   labels PERSON at least half the time is a PERSON; any other surface form the
+   dataset labels one way at least three times in four gets that label everywhere;
+2. within an article, a shorter name resolves to the full name it abbreviates
+   ("Davis" -> "Jeff Davis"), and an acronym defined in the text to its long form
+   ("Popular Mobilization Units (PMU)");
+3. across the dataset, names meet when their keys are equal (case, accents, dots,
+   "al-" prefixes and spacing set aside: "al- Tanf" = "Tanf"), when a curated alias or
+   an "also known as" in the text joins them, or when two person names differ only by
+   the vowels of a transliteration ("Qasem" / "Qasim" Soleimani).
+A bare surname joins a full name across articles only when the dataset knows one
+person of that surname, so two different people called Davis stay apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from flows.ingest import InputError
+from flows.mentions import ACRONYM_DEFINITION, initials_match
+from schemas.tables import NAMED_LABELS
+
+CURATED_ALIASES = Path(__file__).with_name("aliases.tsv")
+ARABIC_ARTICLE_PREFIX = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)-\s?")
+MAJORITY_SHARE, MAJORITY_MIN_MENTIONS = 0.75, 3
+TRANSLITERATION_MIN_CHARS = 4
+SURNAME_VARIANT_MIN_CHARS = 7  # "Davis"/"Davies" are two names; "Soleimani"/"Suleimani" one
+ALSO_KNOWN_AS = re.compile(r",?\s+(?:also|otherwise|better|sometimes)\s+(?:known|called|referred to)\s+as\s+",
+                           re.IGNORECASE)
+
+# What may stand between the names of one list: "the PMF (PMF) and Hashd al-Shaabi".
+LIST_GAP = re.compile(r"[\s(),]*(?:(?:the|and|or)\s+[\s(),]*)*")
+
+Node = tuple[str, str]  # (label, name key)
+ENTITY_COLUMNS = ["entity_id", "name", "label", "aliases", "mentions", "articles"]
+
+
+@dataclass(frozen=True)
+class Alias:
+    name: str
+    label: str
+    alias: str
+
+
+class AliasFileError(InputError):
+    """An alias file cannot be read or is not in the documented format."""
+
+
+def load_aliases(paths: list[Path] | None = None) -> list[Alias]:
+    """The curated alias file, then any files users add, in the same TSV format."""
+    aliases = []
+    for path in [CURATED_ALIASES, *(paths or [])]:
+        try:
+            content = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise AliasFileError(f"alias file {path}: {error}") from error
+        lines = [line for line in content.splitlines() if line.strip() and not line.startswith("#")]
+        for number, row in enumerate(csv.reader(lines, delimiter="\t"), start=1):
+            if len(row) != 3 or row[1].strip() not in NAMED_LABELS:
+                raise AliasFileError(
+                    f"alias file {path}, entry {number}: expected name, label and alias separated "
+                    f"by tabs, the label one of {', '.join(sorted(NAMED_LABELS))}; got {row!r}")
+            aliases.append(Alias(*(field.strip() for field in row)))
+    return aliases
+
+
+def name_key(surface: str) -> str:
+    """What two spellings of one name share: no accents, case, dots, possessive,
+    Arabic article prefixes, hyphens or extra spaces."""
+    text = unicodedata.normalize("NFKD", surface)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"['’]s?$", "", text.replace("’", "'"))
+    text = ARABIC_ARTICLE_PREFIX.sub("", text.replace(".", ""))
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def entity_id_for(label: str, name: str) -> str:
+    return hashlib.sha256(f"newscorpus/entity/{label}/{name_key(name)}".encode()).hexdigest()[:16]
+
+
+def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
+                 aliases: list[Alias]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(mentions with `label` corrected and `entity_id` set, entities table)."""
+    mentions = mentions.copy()
+    mentions["key"] = mentions["text"].map(name_key)
+    alias_label = {name_key(a.alias): a.label for a in aliases} | {
+        name_key(a.name): a.label for a in aliases}
+    mentions["label"] = _correct_labels(mentions, alias_label)
+
+    graph = _UnionFind()
+    texts = dict(zip(articles["article_id"], articles["text"]))
+    mentions["node"] = None
+    acronyms: dict[str, set[Node]] = defaultdict(set)
+    for article_id, group in mentions.groupby("article_id", sort=True):
+        nodes, defined = _article_nodes(group, texts[article_id])
+        mentions.loc[group.index, "node"] = pd.Series(nodes, index=group.index, dtype=object)
+        for acronym, long_node in defined.items():
+            acronyms[acronym].add(long_node)
+        for left, right in _also_known_as(group, nodes, texts[article_id]):
+            graph.union(left, right)
+    mentions["label"] = [node[0] for node in mentions["node"]]
+    for node in mentions["node"]:
+        graph.add(node)
+    for acronym, long_nodes in acronyms.items():
+        if len(long_nodes) == 1:  # defined one way everywhere: safe to join dataset-wide
+            (long_node,) = long_nodes
+            graph.union((long_node[0], acronym), long_node)
+    canonical_of: dict[Node, str] = {}
+    for alias in aliases:
+        canonical = (alias.label, name_key(alias.name))
+        canonical_of[canonical] = alias.name
+        graph.union((alias.label, name_key(alias.alias)), canonical)
+    _join_transliterations(graph)
+    _join_unique_surnames(graph)
+    return _entities(mentions, graph, canonical_of)
+
+
+def _correct_labels(mentions: pd.DataFrame, alias_label: dict[str, str]) -> list[str]:
+    rows = list(zip(mentions["article_id"], mentions["key"], mentions["label"]))
+    full_names = [(article_id, key.split()[-1]) for article_id, key, label in rows
+                  if label == "PERSON" and " " in key]
+    surnames_in_article, known_surnames = set(full_names), {surname for _, surname in full_names}
+    label_counts: dict[str, Counter] = defaultdict(Counter)
+    for _article_id, key, label in rows:
+        label_counts[key][label] += 1
+    corrected = []
+    for article_id, key, label in rows:
+        counts = label_counts[key]
+        top, top_count = counts.most_common(1)[0]
+        total = sum(counts.values())
+        if (article_id, key) in surnames_in_article:
+            label = "PERSON"
+        elif key in alias_label:
+            label = alias_label[key]
+        elif key in known_surnames and counts["PERSON"] * 2 >= total:
+            label = "PERSON"
+        elif total >= MAJORITY_MIN_MENTIONS and top_count >= MAJORITY_SHARE * total:
+            label = top
+        corrected.append(label)
+    return corrected
+
+
+def _article_nodes(group: pd.DataFrame, text: str) -> tuple[list[Node], dict[str, Node]]:
+    """The dataset-wide node of each mention of one article, and the acronyms it defines."""
+    rows = list(group[["start", "end", "text", "label", "key"]].itertuples(index=False))
+    defined = _acronym_definitions(rows, text)
+    full_names = [(row.start, row.key) for row in rows
+                  if row.label == "PERSON" and len(row.key.split()) > 1]
+    nodes = []
+    for row in rows:
+        if row.key in defined:
+            nodes.append(defined[row.key])
+        elif row.label == "PERSON":
+            nodes.append(("PERSON", _full_name(row, full_names)))
+        else:
+            nodes.append((row.label, row.key))
+    return nodes, defined
+
+
+def _full_name(row, full_names: list[tuple[int, str]]) -> str:
+    """The full name a short PERSON name abbreviates in its article: the nearest
+    earlier mention whose last words are these, else the nearest later one."""
+    words = row.key.split()
+    candidates = [(start, key) for start, key in full_names
+                  if len(key.split()) > len(words) and key.split()[-len(words):] == words]
+    if not candidates:
+        return row.key
+    earlier = [c for c in candidates if c[0] < row.start]
+    return max(earlier)[1] if earlier else min(candidates)[1]
+
+
+def _acronym_definitions(rows, text: str) -> dict[str, Node]:
+    """Acronyms the article defines right after a name: "Popular Mobilization Units (PMU)"."""
+    defined = {}
+    for row in rows:
+        match = ACRONYM_DEFINITION.match(text, row.end)
+        if match and row.label != "PERSON" and initials_match(match[1], row.text):
+            defined[name_key(match[1])] = (row.label, row.key)
+    return defined
+
+
+def _also_known_as(group: pd.DataFrame, nodes: list[Node], text: str) -> list[tuple[Node, Node]]:
+    """Pairs of nodes an article says are one: "the PMU, also known as the PMF and Hashd
+    al-Shaabi" joins PMU with PMF and with Hashd al-Shaabi."""
+    spans = list(zip(group["start"], group["end"], nodes))
+    pairs = []
+    for phrase in ALSO_KNOWN_AS.finditer(text):
+        before = [s for s in spans if s[1] <= phrase.start() and
+                  re.fullmatch(r"[\s,()A-Za-z.]{0,12}", text[s[1]:phrase.start()])]
+        if not before:
+            continue
+        left = max(before)[2]
+        position = phrase.end()
+        for start, end, node in sorted(spans):
+            if start < position:
+                continue
+            if not LIST_GAP.fullmatch(text[position:start]):
+                break
+            pairs.append((left, node))
+            position = end
+    return pairs
+
+
+def _join_transliterations(graph: "_UnionFind") -> None:
+    """Join person names whose words agree but for the vowels of a transliteration."""
+    buckets: dict[tuple, list[Node]] = defaultdict(list)
+    for node in graph.nodes():
+        label, key = node
+        words = key.split()
+        if label == "PERSON" and len(words) > 1:
+            buckets[tuple(_skeleton(w) for w in words)].append(node)
+    for nodes in buckets.values():
+        for i, first in enumerate(nodes):
+            for second in nodes[i + 1:]:
+                if _transliteration(first[1], second[1]):
+                    graph.union(first, second)
+
+
+def _join_unique_surnames(graph: "_UnionFind") -> None:
+    """A bare surname no article resolved joins the one person of the dataset who has
+    it; with two people of that surname ("Jeff Davis", "Ryan Davis") it stays apart."""
+    people_by_surname: dict[str, set[Node]] = defaultdict(set)
+    for label, key in graph.nodes():
+        if label == "PERSON" and " " in key:
+            people_by_surname[key.split()[-1]].add(graph.find((label, key)))
+    for label, key in graph.nodes():
+        people = people_by_surname.get(key, set())
+        if label == "PERSON" and " " not in key and len(people) == 1:
+            graph.union((label, key), next(iter(people)))
+
+
+def _skeleton(word: str) -> str:
+    return re.sub(r"[aeiouy]+", "*", word)
+
+
+def _transliteration(a: str, b: str) -> bool:
+    words = list(zip(a.split(), b.split()))
+    *given, (surname_a, surname_b) = words
+    if surname_a != surname_b and min(len(surname_a), len(surname_b)) < SURNAME_VARIANT_MIN_CHARS:
+        return False
+    return all(x == y or min(len(x), len(y)) >= TRANSLITERATION_MIN_CHARS for x, y in given)
+
+
+def _entities(mentions: pd.DataFrame, graph: "_UnionFind",
+              canonical_of: dict[Node, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    mentions["cluster"] = [graph.find(node) for node in mentions["node"]]
+    curated_name = {graph.find(node): name for node, name in sorted(canonical_of.items())}
+    label_of, name_of = {}, {}
+    for cluster, group in mentions.groupby("cluster", sort=True):
+        label_of[cluster] = Counter(group["label"]).most_common(1)[0][0]
+        name_of[cluster] = curated_name.get(cluster) or _most_complete(group["text"])
+    # Clusters that end with one label and one name are one entity to a reader: one id.
+    mentions["label"] = mentions["cluster"].map(label_of)
+    mentions["entity_id"] = [entity_id_for(label_of[c], name_of[c]) for c in mentions["cluster"]]
+    records = []
+    for entity_id, group in mentions.groupby("entity_id", sort=True):
+        cluster = min(group["cluster"])
+        records.append({
+            "entity_id": entity_id,
+            "name": name_of[cluster],
+            "label": label_of[cluster],
+            "aliases": sorted(set(group["text"])),
+            "mentions": len(group),
+            "articles": group["article_id"].nunique(),
+        })
+    columns = ["mention_id", "article_id", "start", "end", "text", "label", "entity_id", "sentence"]
+    return mentions[columns], pd.DataFrame(records, columns=ENTITY_COLUMNS)
+
+
+def _most_complete(surfaces: pd.Series) -> str:
+    """The canonical name: most words, then most used, then longest, then first in order."""
+    counts = Counter(surfaces)
+    return min(counts, key=lambda s: (-len(name_key(s).split()), -counts[s], -len(s), s))
+
+
+class _UnionFind:
+    def __init__(self):
+        self._parent: dict[Node, Node] = {}
+
+    def add(self, node: Node) -> None:
+        self._parent.setdefault(node, node)
+
+    def find(self, node: Node) -> Node:
+        self.add(node)
+        root = node
+        while self._parent[root] != root:
+            root = self._parent[root]
+        while self._parent[node] != root:
+            self._parent[node], node = root, self._parent[node]
+        return root
+
+    def union(self, a: Node, b: Node) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            # The smaller node becomes the root, so the result does not depend on order.
+            low, high = sorted((root_a, root_b))
+            self._parent[high] = low
+
+    def nodes(self) -> list[Node]:
+        return sorted(self._parent)

@@ -1,0 +1,542 @@
+"""Quotes: who said what. Direct and partial quotes in quotation marks, and indirect
+(reported) speech, each with its speaker as written, the reporting cue, and the
+entity the speaker really is.
+
+Quotation marks are read over the whole text, not sentence by sentence, so a quote
+may run over several sentences, and over paragraphs by the newspaper convention (a
+paragraph that continues a quote reopens it; the previous one stays open). Speakers
+come from the dependency parse: the subject of the nearest reporting verb ("said",
+"told", "adds", "according to", ...) outside the quote, or of the verb it depends on
+("said X, adding: ..."). A quote with no cue of its own continues the previous
+speaker. Pronouns and descriptions ("he", "it", "the news outlet") resolve to the
+latest speaker or mention of a fitting kind; a speaker that cannot be found stays null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Lemmas of verbs that report speech (not thought: "believe", "hope" are left out).
+REPORTING_VERBS = {
+    "say", "tell", "add", "state", "claim", "assert", "announce", "warn", "insist", "argue",
+    "explain", "note", "reveal", "report", "write", "post", "tweet", "confirm", "deny",
+    "acknowledge", "admit", "allege", "comment", "concede", "declare", "emphasise",
+    "emphasize", "indicate", "maintain", "mention", "predict", "promise", "reply", "respond",
+    "stress", "vow", "ask", "complain", "conclude", "recall", "remark", "caution", "observe",
+    "read", "quote", "point", "suggest", "accuse", "describe", "urge", "continue", "agree",
+    "testify", "boast", "joke", "retort", "counter", "concur", "contend", "disclose",
+    "forecast", "pledge", "threaten", "repeat", "reiterate", "signal", "estimate", "hint",
+    "underline", "highlight", "told", "says", "cite", "protest", "brief",
+    "answer", "shout", "cry", "whisper", "intimate", "proclaim",
+}
+# Verbs that report speech only with their particle: "points out".
+PARTICLE_VERBS = {"point": "out"}
+PERSON_PRONOUNS = {"he", "she", "him", "her", "i", "we"}
+THING_PRONOUNS = {"it", "they"}
+PERSON_NOUNS = {
+    "spokesman", "spokeswoman", "spokesperson", "minister", "president", "official", "leader",
+    "chief", "chairman", "chairwoman", "director", "secretary", "executive", "boss", "manager",
+    "coach", "analyst", "economist", "expert", "source", "commander", "general", "colonel",
+    "governor", "mayor", "senator", "ambassador", "envoy", "lawyer", "judge", "professor",
+    "man", "woman", "officer", "aide", "adviser", "advisor", "founder", "player", "star",
+    "host", "presenter", "singer", "actor", "actress", "author", "writer", "producer",
+    "rapper", "musician", "artist", "comedian", "owner", "investor", "head", "candidate",
+    "campaigner", "mp", "premier", "chancellor", "economist", "striker", "midfielder",
+    "defender", "goalkeeper", "captain", "skipper", "designer", "developer", "inventor",
+    "scientist", "researcher", "doctor", "commissioner", "prosecutor", "chief executive",
+}
+ORGANISATION_NOUNS = {
+    "outlet", "agency", "newspaper", "paper", "company", "firm", "group", "organisation",
+    "organization", "ministry", "department", "government", "bank", "report", "statement",
+    "network", "channel", "website", "broadcaster", "militia", "party", "union", "council",
+    "committee", "office", "army", "military", "coalition", "club", "association", "board",
+    "regulator", "authority", "body", "court", "commission", "study", "survey", "institute",
+    "tank", "giant", "maker", "retailer", "airline", "carrier", "operator", "insurer",
+    "lender", "watchdog", "publisher", "studio", "label", "team", "side", "federation",
+}
+TITLE_CUES = re.compile(
+    r"\b(film|movie|song|single|album|book|novel|play|show|programme|program|series|"
+    r"track|titled|entitled|called|named|dubbed|nicknamed|slogan|headline|campaign|known as)"
+    r"\W{0,3}$", re.IGNORECASE)
+OPENING = "“„«"
+CLOSING = "”»"
+CONTINUATION_PARAGRAPHS = 2
+LOOKBACK_CHARS = 1500
+SENTENCES_BACK = 4  # how many sentences back a pronoun looks for the subject it refers to  # how far back a pronoun or description looks for its referent
+MAX_SCARE_WORDS = 2
+
+
+@dataclass
+class Quote:
+    start: int
+    end: int
+    kind: str
+    cue: object = None  # spaCy token (or tokens) of the reporting words
+    speaker: object = None  # spaCy span of the speaker as written
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+def quote_id_for(article_id: str, start: int, end: int) -> str:
+    return hashlib.sha256(f"newscorpus/quote/{article_id}/{start}/{end}".encode()).hexdigest()[:16]
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words inside every pair of double quotation marks.
+
+    Curly quotes say whether they open or close; a straight one is read by its
+    neighbours (a space before and a word after opens). A paragraph that opens with a
+    quotation mark while a quote is still open continues it, and so does a mark that
+    opens again inside a paragraph before the first was closed (a lost paragraph
+    break, common in scraped text). A quote still open at the end of a paragraph that
+    is not continued ends there; a closing mark with nothing open is ignored.
+    """
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    i = 0
+    while i < len(text):
+        if text.startswith("\n\n", i):
+            next_start = i + 2
+            continued = next_start < len(text) and text[next_start] in OPENING + '"'
+            if opened is not None and not continued:
+                spans.append((opened, i))
+                opened = None
+            i = next_start + (1 if opened is not None and continued else 0)
+            continue
+        role = _mark_role(text, i)
+        if role == "open" and opened is None:
+            opened = i + 1
+        elif role == "close" and opened is not None:
+            spans.append((opened, i))
+            opened = None
+        i += 1
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return [trimmed for trimmed in (_trim(text, s, e) for s, e in spans) if trimmed[0] < trimmed[1]]
+
+
+def _mark_role(text: str, i: int) -> str | None:
+    char = text[i]
+    if char in OPENING:
+        return "open"
+    if char in CLOSING:
+        return "close"
+    if char != '"':
+        return None
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if (before.isspace() or before in "([{—–-/") and not after.isspace():
+        return "open"
+    if not before.isspace():
+        return "close"
+    return "open" if not after.isspace() else None
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[dict]:
+    """Quote rows for one parsed article; speakers resolve through the article's
+    mentions, already in `found["mentions"]`."""
+    mentions = found["mentions"]
+    text = doc.text
+    quoted = quoted_spans(text)
+    quotes = [q for q in (_classify(doc, span, quoted) for span in quoted) if q is not None]
+    for quote in quotes:
+        quote.cue = _cue_for(doc, quote, quoted)
+        quote.speaker = _speaker_of(quote.cue, quoted) if quote.cue is not None else None
+    quotes += _indirect_quotes(doc, quoted, quotes)
+    quotes.sort(key=lambda q: q.start)
+    return _rows(article_id, doc, quotes, mentions)
+
+
+def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quote | None:
+    """direct, partial, or None for a title, a nickname or a scare quote."""
+    text = doc.text
+    start, end = span
+    words = len(text[start:end].split())
+    before = text[max(0, start - 60):start - 1]
+    line_start = text.rfind("\n", 0, start - 1) + 1
+    lead = text[line_start:start - 1].rstrip()
+    if TITLE_CUES.search(before) and not re.search(r"[.!?,]$", text[start:end]):
+        return None
+    if words <= MAX_SCARE_WORDS and re.search(r"[A-Z][\w.]*\s$", text[max(0, start - 30):start - 1]) \
+            and re.match(r"\s[A-Z]", text[end + 1:end + 3]):
+        return None  # a nickname inside a name: Antonio "LA" Reid
+    sentence = _sentence_of(doc, start)
+    reported = any(_is_reporting_verb(t) for t in sentence if not _inside(t.idx, quoted))
+    if words <= MAX_SCARE_WORDS and not reported:
+        return None
+    opens_statement = (not lead or re.search(r"[:,.!?]$", lead) is not None
+                       or _ends_with_reporting_verb(doc, start))
+    if opens_statement and not text[start].islower():
+        return Quote(start, end, "direct")
+    return Quote(start, end, "partial")
+
+
+def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict]) -> list[dict]:
+    """Quote rows; `referent_start`/`referent_end` name the mention the speaker refers
+    to, which becomes `speaker_entity_id` once the dataset's entities are known."""
+    rows, previous = [], None
+    for quote in quotes:
+        speaker_span = _speaker_surface(quote.speaker, mentions) if quote.speaker is not None else None
+        referent = None
+        if speaker_span is not None:
+            referent = _resolve(doc, speaker_span, rows, mentions)
+        elif quote.kind != "indirect" and previous is not None and _continues(doc.text, previous, quote):
+            referent = previous["_referent"]
+        cue_start, cue_end = _cue_span(quote.cue) if quote.cue is not None else (None, None)
+        row = {
+            "quote_id": quote_id_for(article_id, quote.start, quote.end),
+            "article_id": article_id,
+            "start": quote.start,
+            "end": quote.end,
+            "text": doc.text[quote.start:quote.end],
+            "kind": quote.kind,
+            "speaker": doc.text[speaker_span[0]:speaker_span[1]] if speaker_span else None,
+            "speaker_start": speaker_span[0] if speaker_span else None,
+            "speaker_end": speaker_span[1] if speaker_span else None,
+            "cue": doc.text[cue_start:cue_end] if cue_start is not None else None,
+            "referent_start": referent["start"] if referent else None,
+            "referent_end": referent["end"] if referent else None,
+            "_referent": referent,
+        }
+        rows.append(row)
+        if quote.kind != "indirect":
+            previous = row
+    for row in rows:
+        del row["_referent"]
+    return rows
+
+
+def _continues(text: str, previous: dict, quote: Quote) -> bool:
+    """Is `quote` close enough after `previous` to continue its speaker?"""
+    between = text[previous["end"]:quote.start]
+    return between.count("\n\n") <= CONTINUATION_PARAGRAPHS - 1 or (
+        between.count("\n\n") == CONTINUATION_PARAGRAPHS and len(between) < 400)
+
+
+def _sentence_of(doc, char: int):
+    for sentence in doc.sents:
+        if sentence.start_char <= char < sentence.end_char:
+            return sentence
+    return doc[-1:].sent
+
+
+def _inside(char: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start - 1 <= char <= end for start, end in spans)
+
+
+def _is_reporting_verb(token) -> bool:
+    lemma = token.lemma_.lower()
+    if lemma not in REPORTING_VERBS and token.lower_ not in REPORTING_VERBS:
+        return _reporting_phrase(token)
+    if lemma in PARTICLE_VERBS and not any(c.lower_ == PARTICLE_VERBS[lemma] for c in token.children):
+        return False
+    return token.pos_ in ("VERB", "AUX") or token.tag_.startswith("VB")
+
+
+def _reporting_phrase(token) -> bool:
+    """ "made it clear", "expressed concern", "voiced their concern" report speech too."""
+    if token.pos_ != "VERB":
+        return False
+    objects = {c.lower_ for c in token.children if c.dep_ in ("dobj", "ccomp", "oprd", "acomp")}
+    lemma = token.lemma_.lower()
+    return (lemma == "make" and "clear" in objects) or (
+        lemma in ("express", "voice", "raise") and bool(objects & {"concern", "concerns", "fears", "doubts"}))
+
+
+def _ends_with_reporting_verb(doc, char: int) -> bool:
+    before = [t for t in doc if t.idx + len(t) <= char - 1]
+    return bool(before) and _is_reporting_verb(before[-1])
+
+
+def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
+    """The reporting verb (or "according to") that attributes a quoted span."""
+    text = doc.text
+    close = quote.end + 1
+    after_end = min([s - 1 for s, _ in quoted if s > quote.end] + [_sentence_end(doc, close)])
+    before_start = max([e + 1 for _, e in quoted if e < quote.start] + [_sentence_of(doc, quote.start).start_char])
+    after = [t for t in doc if close <= t.idx < after_end]
+    before = [t for t in doc if before_start <= t.idx and t.idx + len(t) <= quote.start - 1]
+    ends_with_comma = re.search(r"[,—–-]\W*$", text[quote.start:quote.end]) is not None
+    after_cues = [t for t in after if _is_reporting_verb(t) or _according_to(t)]
+    before_cues = [t for t in reversed(before) if _is_reporting_verb(t) or _according_to(t)]
+    if after_cues and (ends_with_comma or not before_cues):
+        return after_cues[0]
+    if before_cues:
+        return before_cues[0]
+    return None
+
+
+def _sentence_end(doc, char: int) -> int:
+    sentence = _sentence_of(doc, min(char, len(doc.text) - 1))
+    return sentence.end_char
+
+
+def _according_to(token) -> bool:
+    return token.lower_ == "according" and token.i + 1 < len(token.doc) and \
+        token.doc[token.i + 1].lower_ == "to"
+
+
+def _cue_span(cue) -> tuple[int, int]:
+    """The reporting words as written: the verb with its particle ("points out"),
+    or "according to"."""
+    if _according_to(cue):
+        following = cue.doc[cue.i + 1]
+        return cue.idx, following.idx + len(following)
+    particles = [c for c in cue.children if c.dep_ == "prt" and c.i == cue.i + 1]
+    end = particles[0] if particles else cue
+    return cue.idx, end.idx + len(end)
+
+
+def _speaker_of(cue, quoted: list[tuple[int, int]]):
+    """The token that says it: the cue's subject, the object of "according to", the
+    noun after an inverted cue ('"...," reveals Reuters', '"...," read a statement
+    from X'), or the subject of the verb a participle hangs from ("said X, adding")."""
+    if _according_to(cue):
+        to = cue.doc[cue.i + 1]
+        objects = [c for c in to.children if c.dep_ == "pobj"]
+        return objects[0] if objects else None
+    verb = cue
+    for _ in range(3):
+        outside = [c for c in verb.children if not _inside(c.idx, quoted)]
+        agents = [g for c in outside if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+        subjects = [c for c in outside if c.dep_ == "nsubj"]
+        inverted = [c for c in outside if c.i > verb.i and c.dep_ in ("dobj", "attr", "nsubj", "npadvmod")
+                    and c.pos_ in ("NOUN", "PROPN", "PRON")]
+        if agents:
+            return agents[0]
+        if subjects and subjects[0].tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+            return verb.head  # "the committee, which said": the committee
+        if subjects:
+            return subjects[0]
+        if verb.dep_ in ("advcl", "xcomp") and verb.head.lemma_ == "quote":
+            quoted_people = [c for c in verb.head.children if c.dep_ == "dobj"]
+            if quoted_people:
+                return quoted_people[0]  # "Interfax quoted Mr Khodorkovsky as saying"
+        if inverted and verb is cue and _directly_after_quote(cue, quoted):
+            return inverted[0]
+        if verb.dep_ == "relcl":
+            return verb.head
+        if verb.dep_ in ("advcl", "xcomp", "conj", "ccomp") and verb.head.i != verb.i:
+            verb = verb.head
+            continue
+        break
+    return None
+
+
+def _directly_after_quote(token, quoted: list[tuple[int, int]]) -> bool:
+    before = token.doc.text[max(0, token.idx - 4):token.idx]
+    return any(0 <= token.idx - end <= 4 for _, end in quoted) and not before.strip(" ,”\"'’—–-")
+
+
+def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
+    """Character span of the speaker as written: the mention the subject's head is
+    part of; else a person named in its phrase ("a statement from the office of
+    President Masoud Barzani"); else the noun phrase ("the news outlet", "he")."""
+    start, end = token.idx, token.idx + len(token)
+    subtree = list(token.subtree)
+    phrase_start, phrase_end = subtree[0].idx, subtree[-1].idx + len(subtree[-1])
+    people = [m for m in mentions if phrase_start <= m["start"] and m["end"] <= phrase_end
+              and m["label"] == "PERSON"]
+    holding = [m for m in mentions if m["start"] <= start and end <= m["end"]]
+    if holding:
+        titled = [p for p in people if _title_between(token.doc.text, holding[0], p)]
+        chosen = titled[0] if titled and holding[0]["label"] != "PERSON" else holding[0]
+        return chosen["start"], chosen["end"]
+    if token.pos_ == "PRON":
+        return start, end
+    if people:
+        return people[-1]["start"], people[-1]["end"]
+    left = [c for c in token.lefts if c.dep_ in ("det", "amod", "compound", "poss", "nmod", "nummod")]
+    first = min([c for t in left for c in t.subtree], key=lambda t: t.i, default=token)
+    return first.idx, end
+
+
+def _title_between(text: str, organisation: dict, person: dict) -> bool:
+    """ "Culture Secretary Tessa Jowell", "Usdaw general secretary John Hannett": a
+    person named right after an organisation and a title or two."""
+    between = text[organisation["end"]:person["start"]]
+    return 0 <= person["start"] - organisation["end"] and len(between.split()) <= 3 \
+        and re.fullmatch(r"[\w\s'’-]*", between) is not None
+
+
+def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict]) -> dict | None:
+    """The mention the speaker refers to: the speaker's own mention; for "the US
+    military" the organisation or place it names; for a pronoun the latest person (or
+    organisation, for "it") that was the subject of a sentence before it, else the
+    latest such speaker; for a definite description ("the TV host", "the think tank")
+    the latest mention of a fitting kind."""
+    for mention in mentions:
+        if (mention["start"], mention["end"]) == span:
+            return mention
+    words = doc.text[span[0]:span[1]].lower().split()
+    head = words[-1] if words else ""
+    named = [m for m in mentions if span[0] <= m["start"] and m["end"] <= span[1]
+             and m["label"] in ("ORG", "GPE") and _is_compound(doc, m)]
+    if head in ORGANISATION_NOUNS and named:
+        return named[-1]  # "the US military", "the Labour party"
+    wanted = _kind_of(head)
+    if wanted is None:
+        return None
+    earlier = [m for m in mentions if m["end"] <= span[0] and m["label"] in wanted
+               and span[0] - m["end"] < LOOKBACK_CHARS]
+    if words[0] in ("the", "this", "that") or head not in PERSON_PRONOUNS | THING_PRONOUNS:
+        return earlier[-1] if earlier else None
+    found, stopped = _antecedent(doc, span[0], wanted, mentions)
+    if found is not None or stopped:
+        return found
+    for row in reversed(rows):
+        if row["_referent"] and row["_referent"]["label"] in wanted:
+            return row["_referent"]
+    return earlier[-1] if earlier else None
+
+
+def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict]) -> tuple[dict | None, bool]:
+    """What a pronoun at `char` refers to: the subject of the nearest earlier sentence
+    whose subject is of the wanted kind. Returns (mention, stopped): stopped is True
+    when that subject is a description with no name ("a spokesman"), so the pronoun
+    refers to someone unnamed and nothing else should be guessed."""
+    sentences = [sentence for sentence in doc.sents if sentence.end_char <= char]
+    for sentence in reversed(sentences[-SENTENCES_BACK:]):
+        subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
+                        and not _in_quote_marks(doc.text, t.idx)), None)
+        if subject is None:
+            continue
+        subtree = list(subject.subtree)
+        first, last = subtree[0].idx, subtree[-1].idx + len(subtree[-1])
+        held = [m for m in mentions if m["start"] <= subject.idx < m["end"]]
+        inside = [m for m in mentions if first <= m["start"] and m["end"] <= last and m["label"] in wanted]
+        candidates = [m for m in held if m["label"] in wanted] or inside
+        if candidates:
+            return candidates[0], True
+        if subject.pos_ == "PRON" or held:
+            continue
+        if _kind_of(subject.lower_) == wanted:
+            definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in subject.children)
+            earlier = [m for m in mentions if m["end"] <= subject.idx and m["label"] in wanted]
+            return (earlier[-1] if definite and earlier else None), True
+    return None, False
+
+
+def _in_quote_marks(text: str, char: int) -> bool:
+    return any(start <= char < end for start, end in quoted_spans(text))
+
+
+def _speaker_kind(row: dict) -> set[str] | None:
+    if row["_referent"]:
+        return {"PERSON"} if row["_referent"]["label"] == "PERSON" else {"ORG", "GPE", "NORP"}
+    return _kind_of(row["speaker"].lower().split()[-1])
+
+
+def _kind_of(head: str) -> set[str] | None:
+    """Which entity labels a pronoun or a description with this head word refers to."""
+    if head in PERSON_PRONOUNS or head in PERSON_NOUNS:
+        return {"PERSON"}
+    if head in THING_PRONOUNS or head in ORGANISATION_NOUNS:
+        return {"ORG", "GPE", "NORP"}
+    return None
+
+
+def _is_compound(doc, mention: dict) -> bool:
+    tokens = [t for t in doc if mention["start"] <= t.idx < mention["end"]]
+    return any(t.dep_ == "compound" for t in tokens)
+
+
+def _is_subject(doc, mention: dict) -> bool:
+    tokens = [t for t in doc if mention["start"] <= t.idx < mention["end"]]
+    return any(t.dep_ in ("nsubj", "nsubjpass") for t in tokens)
+
+
+def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) -> list[Quote]:
+    """Reported speech without quotation marks: the clause a reporting verb takes
+    ("X said (that) ...", "X warned that ...", "... , analysts said") or the sentence
+    "according to X" qualifies."""
+    found = []
+    taken = [q.span for q in direct]
+    for token in doc:
+        if _inside(token.idx, quoted):
+            continue
+        if _according_to(token):
+            clause = _according_clause(token)
+        elif _is_reporting_verb(token):
+            clause = _reported_clause(token)
+        else:
+            continue
+        if clause is None:
+            continue
+        start, end = _trim_clause(doc.text, *clause)
+        if end - start < 12 or _overlaps((start, end), taken) or _overlaps((start, end), quoted):
+            continue
+        speaker = _speaker_of(token, quoted)
+        if speaker is None:
+            continue
+        quote = Quote(start, end, "indirect", cue=token, speaker=speaker)
+        found.append(quote)
+        taken.append(quote.span)
+    return found
+
+
+def _reported_clause(verb) -> tuple[int, int] | None:
+    clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+    if not clauses:
+        return None
+    clause = clauses[0]
+    tokens = [t for t in clause.subtree if not (t.dep_ == "mark" and t.head.i == clause.i)]
+    tokens = [t for t in tokens if t.i > verb.i] if clause.i > verb.i else [t for t in tokens if t.i < verb.i]
+    if len(tokens) < 3:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _according_clause(according) -> tuple[int, int] | None:
+    sentence = according.sent
+    phrase = list(according.subtree)
+    phrase_start, phrase_end = phrase[0].i, phrase[-1].i
+    head_tokens = [t for t in sentence if t.i < phrase_start]
+    tail_tokens = [t for t in sentence if t.i > phrase_end]
+    tokens = tail_tokens if len(tail_tokens) > len(head_tokens) else head_tokens
+    tokens = [t for t in tokens if not t.is_punct or t is not tokens[0]]
+    if len(tokens) < 3:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _trim_clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """No leading or trailing punctuation or spaces; no final full stop."""
+    while start < end and (text[start].isspace() or text[start] in ",;:-—–"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ".,;:-—–"):
+        end -= 1
+    return start, end
+
+
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
+def attach_speakers(quotes: pd.DataFrame, mentions: pd.DataFrame,
+                    entities: pd.DataFrame) -> pd.DataFrame:
+    """Fill `speaker_entity_id` and `speaker_name` from each quote's referent mention,
+    now that the dataset's entities are known."""
+    entity_of = {(a, s, e): entity for a, s, e, entity in zip(
+        mentions["article_id"], mentions["start"], mentions["end"], mentions["entity_id"])}
+    name_of = dict(zip(entities["entity_id"], entities["name"]))
+    quotes = quotes.copy()
+    quotes["speaker_entity_id"] = [
+        entity_of.get((a, int(s), int(e))) if pd.notna(s) else None
+        for a, s, e in zip(quotes["article_id"], quotes["referent_start"], quotes["referent_end"])]
+    quotes["speaker_name"] = quotes["speaker_entity_id"].map(name_of)
+    return quotes.drop(columns=["referent_start", "referent_end"])

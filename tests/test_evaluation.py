@@ -1,0 +1,82 @@
+"""The gold annotations still fit the pipeline's texts, and the evaluation scores a
+real release built from the gold's BBC articles."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from evaluation.common import EvaluationError, read_gold
+from evaluation.mentions import GOLD_FILE as GOLD_MENTIONS, merge_scores
+from evaluation.mentions import evaluate as evaluate_mentions
+from flows.clean import clean_text
+from flows.dedupe import deduplicate_exact, split_tables
+from flows.entities import canonicalise, load_aliases
+from flows.ingest import InputFile, discover_inputs, read_input
+from flows.mentions import extract_mentions
+from flows.nlp import analyse_articles
+from flows.publish import publish_release
+from flows.shard import prepare_shard
+from schemas import conform, sha256_text
+
+from conftest import CORPORA
+
+
+@pytest.mark.parametrize("gold_file", ["mentions_bbc.jsonl", "quotes_bbc.jsonl"])
+def test_gold_offsets_point_into_todays_cleaned_texts(bbc, gold_file):
+    items = "mentions" if gold_file.startswith("mentions") else "quotes"
+    gold = read_gold(GOLD_MENTIONS.parent / gold_file, items)
+    assert len(gold) >= 20
+    for article in gold:
+        path = CORPORA / article.source_uri
+        text = clean_text(read_input(InputFile(path, article.source_uri)).text).body
+        assert sha256_text(text) == article.content_sha256, (
+            f"{article.source_uri}: cleaning changed this gold article's text; "
+            "re-anchor the gold offsets before changing the cleaning rules")
+        for item in article.items:
+            surface = text[item["start"]:item["end"]]
+            assert surface.startswith(item.get("text", item.get("prefix"))), article.source_uri
+
+
+@pytest.fixture(scope="module")
+def gold_release(bbc, tmp_path_factory):
+    """A release of exactly the gold's BBC articles, kept in their corpus layout."""
+    root = tmp_path_factory.mktemp("gold")
+    for article in read_gold(GOLD_MENTIONS, "mentions"):
+        target = root / article.source_uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPORA / article.source_uri, target)
+    shard = prepare_shard(discover_inputs([str(root / "bbc")]))
+    tables = split_tables(deduplicate_exact(shard.records))
+    rows = analyse_articles(tables["articles"], {"mentions": extract_mentions}, processes=1)["mentions"]
+    mentions, entities = canonicalise(pd.DataFrame(rows), tables["articles"], load_aliases())
+    tables |= {"mentions": conform("mentions", mentions), "entities": conform("entities", entities)}
+    return publish_release(tables, root / "output", {}).path
+
+
+def test_mention_scores_on_the_gold_articles(gold_release):
+    scores = evaluate_mentions(gold_release)
+    assert scores["articles"] == 24 and scores["gold mentions"] == 879
+    assert scores["span"]["f1"] > 0.85
+    assert scores["typed"]["f1"] > 0.7
+    assert scores["entity merge"]["b_cubed"]["f1"] > 0.9
+
+
+def test_a_release_without_the_gold_articles_is_refused(tmp_path):
+    from test_publish import publish, seed_tables
+
+    release = publish(*seed_tables(), tmp_path).path
+    with pytest.raises(EvaluationError, match="24 missing"):
+        evaluate_mentions(release)
+
+
+def test_merge_scores_count_links():
+    perfect = merge_scores([("Blair", "e1"), ("Blair", "e1"), ("Brown", "e2")])
+    assert perfect["pairwise"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    merged = merge_scores([("Gordon Brown", "e1"), ("Dan Brown", "e1"), ("Dan Brown", "e1")])
+    assert merged["pairwise"]["precision"] == pytest.approx(1 / 3)
+    assert merged["pairwise"]["recall"] == 1.0
+    split = merge_scores([("Blair", "e1"), ("Blair", "e2")])
+    assert split["pairwise"]["recall"] == 0.0 and split["b_cubed"]["recall"] == 0.5
