@@ -3,10 +3,11 @@ evaluation/gold/quotes_bbc.jsonl (32 BBC articles annotated by hand).
 
 A predicted quote matches a gold one when it covers at least 30% (and, reported
 apart, 80%) of the gold span; each quote matches at most once, best coverage first.
-Speaker accuracy is over matched quotes: right when the resolved speaker (its name or
-any alias of its entity) names the gold speaker (the same name, or one name contained
-in the other with the same last word, so "Blair" names "Tony Blair"), or when both
-have none. Cue accuracy is over
+Speaker accuracy is over matched quotes: right when the resolved speaker (its name,
+any alias of its entity, or the speaker as written) names the gold speaker (the same
+name; one name ending or starting the other, so "Blair" names "Tony Blair" and
+"Universal" "Universal Music"; or its acronym, "NAO" for "National Audit Office"), or
+when both have none. Cue accuracy is over
 matched quotes whose gold has a cue.
 """
 
@@ -73,11 +74,8 @@ def same_speaker(predicted: dict, gold: dict) -> bool:
     if not gold_name:
         return not names
     gold_words = _words(gold_name)
-    for name in names:
-        words = _words(name)
-        if words == gold_words or (words and gold_words and words[-1] == gold_words[-1]
-                                   and (set(words) <= set(gold_words) or set(gold_words) <= set(words))):
-            return True
+    if any(_same_name(_words(name), gold_words) for name in names):
+        return True
     written = predicted.get("speaker")
     if isinstance(written, str) and gold.get("speaker_start") is not None \
             and not isinstance(predicted.get("speaker_name"), str):
@@ -87,8 +85,22 @@ def same_speaker(predicted: dict, gold: dict) -> bool:
     return False
 
 
+def _same_name(words: list[str], gold_words: list[str]) -> bool:
+    """Equal; one name inside the other ("Blair" in "Tony Blair", "Universal" in
+    "Universal Music"); or an acronym of the other ("NAO", "National Audit Office")."""
+    if not words or not gold_words:
+        return False
+    shorter, longer = sorted((words, gold_words), key=len)
+    if set(shorter) <= set(longer) and (shorter[-1] == longer[-1] or longer[:len(shorter)] == shorter):
+        return True
+    initials = "".join(w[0] for w in longer if w not in ("of", "and", "for"))
+    return len(shorter) == 1 and len(shorter[0]) > 1 and shorter[0] == initials
+
+
 def _words(name: str) -> list[str]:
-    return [w for w in name_key(name).split() if w not in ("a", "an", "the")]
+    """Name words without articles, singular ("Conservatives" = "Conservative")."""
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in name_key(name).split() if w not in ("a", "an", "the")]
 
 
 def _scores(pairs: list[tuple[dict, dict]], gold, predicted: pd.DataFrame) -> dict:

@@ -24,7 +24,9 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -76,6 +78,7 @@ def load_aliases(paths: list[Path] | None = None) -> list[Alias]:
     return aliases
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(surface: str) -> str:
     """What two spellings of one name share: no accents, case, dots, possessive,
     Arabic article prefixes, hyphens or extra spaces."""
@@ -90,28 +93,42 @@ def entity_id_for(label: str, name: str) -> str:
     return hashlib.sha256(f"newscorpus/entity/{label}/{name_key(name)}".encode()).hexdigest()[:16]
 
 
+class Mention(NamedTuple):
+    article_id: str
+    start: int
+    end: int
+    text: str
+    label: str
+    key: str
+
+
 def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
                  aliases: list[Alias]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(mentions with `label` corrected and `entity_id` set, entities table)."""
-    mentions = mentions.copy()
-    mentions["key"] = mentions["text"].map(name_key)
+    rows = [Mention(a, int(s), int(e), t, label, name_key(t)) for a, s, e, t, label in zip(
+        mentions["article_id"], mentions["start"], mentions["end"], mentions["text"], mentions["label"])]
     alias_label = {name_key(a.alias): a.label for a in aliases} | {
         name_key(a.name): a.label for a in aliases}
-    mentions["label"] = _correct_labels(mentions, alias_label)
+    rows = [row._replace(label=label) for row, label in zip(rows, _correct_labels(rows, alias_label))]
 
     graph = _UnionFind()
     texts = dict(zip(articles["article_id"], articles["text"]))
-    mentions["node"] = None
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_article[row.article_id].append(i)
+    nodes: list[Node] = [("", "")] * len(rows)
     acronyms: dict[str, set[Node]] = defaultdict(set)
-    for article_id, group in mentions.groupby("article_id", sort=True):
-        nodes, defined = _article_nodes(group, texts[article_id])
-        mentions.loc[group.index, "node"] = pd.Series(nodes, index=group.index, dtype=object)
+    for article_id in sorted(by_article):
+        positions = by_article[article_id]
+        article_rows = [rows[i] for i in positions]
+        article_nodes, defined = _article_nodes(article_rows, texts[article_id])
+        for i, node in zip(positions, article_nodes):
+            nodes[i] = node
         for acronym, long_node in defined.items():
             acronyms[acronym].add(long_node)
-        for left, right in _also_known_as(group, nodes, texts[article_id]):
+        for left, right in _also_known_as(article_rows, article_nodes, texts[article_id]):
             graph.union(left, right)
-    mentions["label"] = [node[0] for node in mentions["node"]]
-    for node in mentions["node"]:
+    for node in nodes:
         graph.add(node)
     for acronym, long_nodes in acronyms.items():
         if len(long_nodes) == 1:  # defined one way everywhere: safe to join dataset-wide
@@ -124,27 +141,26 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
         graph.union((alias.label, name_key(alias.alias)), canonical)
     _join_transliterations(graph)
     _join_unique_surnames(graph)
-    return _entities(mentions, graph, canonical_of)
+    return _entities(mentions, rows, [graph.find(node) for node in nodes], graph, canonical_of)
 
 
-def _correct_labels(mentions: pd.DataFrame, alias_label: dict[str, str]) -> list[str]:
-    rows = list(zip(mentions["article_id"], mentions["key"], mentions["label"]))
-    full_names = [(article_id, key.split()[-1]) for article_id, key, label in rows
-                  if label == "PERSON" and " " in key]
+def _correct_labels(rows: list[Mention], alias_label: dict[str, str]) -> list[str]:
+    full_names = [(row.article_id, row.key.split()[-1]) for row in rows
+                  if row.label == "PERSON" and " " in row.key]
     surnames_in_article, known_surnames = set(full_names), {surname for _, surname in full_names}
     label_counts: dict[str, Counter] = defaultdict(Counter)
-    for _article_id, key, label in rows:
-        label_counts[key][label] += 1
+    for row in rows:
+        label_counts[row.key][row.label] += 1
     corrected = []
-    for article_id, key, label in rows:
-        counts = label_counts[key]
+    for row in rows:
+        label, counts = row.label, label_counts[row.key]
         top, top_count = counts.most_common(1)[0]
         total = sum(counts.values())
-        if (article_id, key) in surnames_in_article:
+        if (row.article_id, row.key) in surnames_in_article:
             label = "PERSON"
-        elif key in alias_label:
-            label = alias_label[key]
-        elif key in known_surnames and counts["PERSON"] * 2 >= total:
+        elif row.key in alias_label:
+            label = alias_label[row.key]
+        elif row.key in known_surnames and counts["PERSON"] * 2 >= total:
             label = "PERSON"
         elif total >= MAJORITY_MIN_MENTIONS and top_count >= MAJORITY_SHARE * total:
             label = top
@@ -152,9 +168,8 @@ def _correct_labels(mentions: pd.DataFrame, alias_label: dict[str, str]) -> list
     return corrected
 
 
-def _article_nodes(group: pd.DataFrame, text: str) -> tuple[list[Node], dict[str, Node]]:
+def _article_nodes(rows: list[Mention], text: str) -> tuple[list[Node], dict[str, Node]]:
     """The dataset-wide node of each mention of one article, and the acronyms it defines."""
-    rows = list(group[["start", "end", "text", "label", "key"]].itertuples(index=False))
     defined = _acronym_definitions(rows, text)
     full_names = [(row.start, row.key) for row in rows
                   if row.label == "PERSON" and len(row.key.split()) > 1]
@@ -169,7 +184,7 @@ def _article_nodes(group: pd.DataFrame, text: str) -> tuple[list[Node], dict[str
     return nodes, defined
 
 
-def _full_name(row, full_names: list[tuple[int, str]]) -> str:
+def _full_name(row: Mention, full_names: list[tuple[int, str]]) -> str:
     """The full name a short PERSON name abbreviates in its article: the nearest
     earlier mention whose last words are these, else the nearest later one."""
     words = row.key.split()
@@ -191,10 +206,10 @@ def _acronym_definitions(rows, text: str) -> dict[str, Node]:
     return defined
 
 
-def _also_known_as(group: pd.DataFrame, nodes: list[Node], text: str) -> list[tuple[Node, Node]]:
+def _also_known_as(rows: list[Mention], nodes: list[Node], text: str) -> list[tuple[Node, Node]]:
     """Pairs of nodes an article says are one: "the PMU, also known as the PMF and Hashd
     al-Shaabi" joins PMU with PMF and with Hashd al-Shaabi."""
-    spans = list(zip(group["start"], group["end"], nodes))
+    spans = [(row.start, row.end, node) for row, node in zip(rows, nodes)]
     pairs = []
     for phrase in ALSO_KNOWN_AS.finditer(text):
         before = [s for s in spans if s[1] <= phrase.start() and
@@ -253,35 +268,43 @@ def _transliteration(a: str, b: str) -> bool:
     return all(x == y or min(len(x), len(y)) >= TRANSLITERATION_MIN_CHARS for x, y in given)
 
 
-def _entities(mentions: pd.DataFrame, graph: "_UnionFind",
-              canonical_of: dict[Node, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    mentions["cluster"] = [graph.find(node) for node in mentions["node"]]
+def _entities(mentions: pd.DataFrame, rows: list[Mention], clusters: list[Node],
+              graph: "_UnionFind", canonical_of: dict[Node, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     curated_name = {graph.find(node): name for node, name in sorted(canonical_of.items())}
-    label_of, name_of = {}, {}
-    for cluster, group in mentions.groupby("cluster", sort=True):
-        label_of[cluster] = Counter(group["label"]).most_common(1)[0][0]
-        name_of[cluster] = curated_name.get(cluster) or _most_complete(group["text"])
+    labels: dict[Node, Counter] = defaultdict(Counter)
+    surfaces: dict[Node, Counter] = defaultdict(Counter)
+    for row, cluster in zip(rows, clusters):
+        labels[cluster][row.label] += 1
+        surfaces[cluster][row.text] += 1
+    label_of = {c: counts.most_common(1)[0][0] for c, counts in labels.items()}
+    name_of = {c: curated_name.get(c) or _most_complete(surfaces[c]) for c in labels}
     # Clusters that end with one label and one name are one entity to a reader: one id.
-    mentions["label"] = mentions["cluster"].map(label_of)
-    mentions["entity_id"] = [entity_id_for(label_of[c], name_of[c]) for c in mentions["cluster"]]
-    records = []
-    for entity_id, group in mentions.groupby("entity_id", sort=True):
-        cluster = min(group["cluster"])
-        records.append({
-            "entity_id": entity_id,
-            "name": name_of[cluster],
-            "label": label_of[cluster],
-            "aliases": sorted(set(group["text"])),
-            "mentions": len(group),
-            "articles": group["article_id"].nunique(),
-        })
+    entity_ids = [entity_id_for(label_of[c], name_of[c]) for c in clusters]
+    first_cluster: dict[str, Node] = {}
+    aliases: dict[str, set] = defaultdict(set)
+    counts: Counter = Counter()
+    articles: dict[str, set] = defaultdict(set)
+    for row, cluster, entity_id in zip(rows, clusters, entity_ids):
+        first_cluster[entity_id] = min(first_cluster.get(entity_id, cluster), cluster)
+        aliases[entity_id].add(row.text)
+        counts[entity_id] += 1
+        articles[entity_id].add(row.article_id)
+    entities = pd.DataFrame([{
+        "entity_id": entity_id,
+        "name": name_of[first_cluster[entity_id]],
+        "label": label_of[first_cluster[entity_id]],
+        "aliases": sorted(aliases[entity_id]),
+        "mentions": counts[entity_id],
+        "articles": len(articles[entity_id]),
+    } for entity_id in sorted(counts)], columns=ENTITY_COLUMNS)
+    # A mention carries its entity's label: one entity, one label.
+    linked = mentions.assign(label=[label_of[c] for c in clusters], entity_id=entity_ids)
     columns = ["mention_id", "article_id", "start", "end", "text", "label", "entity_id", "sentence"]
-    return mentions[columns], pd.DataFrame(records, columns=ENTITY_COLUMNS)
+    return linked[columns], entities
 
 
-def _most_complete(surfaces: pd.Series) -> str:
+def _most_complete(counts: Counter) -> str:
     """The canonical name: most words, then most used, then longest, then first in order."""
-    counts = Counter(surfaces)
     return min(counts, key=lambda s: (-len(name_key(s).split()), -counts[s], -len(s), s))
 
 

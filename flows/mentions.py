@@ -33,7 +33,9 @@ TITLES = {
     "leader", "ambassador", "envoy", "commissioner", "inspector", "detective", "officer",
     "us", "u.s.", "uk", "army", "state", "shadow", "former", "late", "then", "acting",
 }
-HONORIFICS = {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lord", "lady", "rt"}
+_HONORIFIC = r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame|Lord|Lady)\.?\s+"
+HONORIFIC_BEFORE = re.compile(_HONORIFIC + r"$")
+HONORIFIC_OPENING = re.compile(_HONORIFIC + r"(?=\S)")
 ARABIC_ARTICLE = r"(?:[Aa]l|[Ee]l|[Aa][dnrstz]|[Aa]sh)"
 POSSESSIVE = re.compile(r"\s*['’]s?$")
 NATIONALITY = re.compile(r"[A-Z][a-z]+(?:an|ese|ish|i)|[A-Z]{2,3}|U\.[SK]\.")
@@ -51,7 +53,7 @@ def extract_mentions(article_id: str, doc, _found: dict | None = None) -> list[d
     for entity in doc.ents:
         if entity.label_ not in NAMED_LABELS:
             continue
-        label = label_of(text[entity.start_char:entity.end_char], entity.label_)
+        label = label_of(text, entity.start_char, entity.end_char, entity.label_)
         span = mend_span(text, entity.start_char, entity.end_char, label)
         if span is not None and not _overlaps(span, spans):
             spans.append((*span, label))
@@ -69,10 +71,13 @@ def extract_mentions(article_id: str, doc, _found: dict | None = None) -> list[d
     } for start, end, label in sorted(spans)]
 
 
-def label_of(surface: str, label: str) -> str:
-    """ "Ms Lomax", "Mr Blair": an honorific names a person, whatever the model said."""
-    first = surface.split(maxsplit=1)[0].lower().rstrip(".") if surface.strip() else ""
-    return "PERSON" if first in HONORIFICS and len(surface.split()) > 1 else label
+def label_of(text: str, start: int, end: int, label: str) -> str:
+    """ "Ms Lomax", "Mr Blair": a name with an honorific is a person, whatever the
+    model said, whether the honorific is inside its span or just before it."""
+    if HONORIFIC_BEFORE.search(text, max(0, start - 8), start) or \
+            HONORIFIC_OPENING.match(text[start:end]):
+        return "PERSON"
+    return label
 
 
 def defined_acronym_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

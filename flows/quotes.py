@@ -14,6 +14,7 @@ latest speaker or mention of a fitting kind; a speaker that cannot be found stay
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ PERSON_NOUNS = {
     "rapper", "musician", "artist", "comedian", "owner", "investor", "head", "candidate",
     "campaigner", "mp", "premier", "chancellor", "economist", "striker", "midfielder",
     "defender", "goalkeeper", "captain", "skipper", "designer", "developer", "inventor",
-    "scientist", "researcher", "doctor", "commissioner", "prosecutor", "chief executive",
+    "international", "forward", "winger", "veteran",
+    "scientist", "researcher", "doctor", "commissioner", "prosecutor",
 }
 ORGANISATION_NOUNS = {
     "outlet", "agency", "newspaper", "paper", "company", "firm", "group", "organisation",
@@ -55,7 +57,7 @@ ORGANISATION_NOUNS = {
     "network", "channel", "website", "broadcaster", "militia", "party", "union", "council",
     "committee", "office", "army", "military", "coalition", "club", "association", "board",
     "regulator", "authority", "body", "court", "commission", "study", "survey", "institute",
-    "tank", "giant", "maker", "retailer", "airline", "carrier", "operator", "insurer",
+    "tank", "giant", "retailer", "airline", "carrier", "operator", "insurer",
     "lender", "watchdog", "publisher", "studio", "label", "team", "side", "federation",
 }
 TITLE_CUES = re.compile(
@@ -66,6 +68,8 @@ OPENING = "“„«"
 CLOSING = "”»"
 CONTINUATION_PARAGRAPHS = 2
 LOOKBACK_CHARS = 1500
+ORGANISATION_KINDS = {"ORG", "GPE"}
+DEFINITE = {"the", "this", "that", "these", "those"}
 SENTENCES_BACK = 4  # how many sentences back a pronoun looks for the subject it refers to  # how far back a pronoun or description looks for its referent
 MAX_SCARE_WORDS = 2
 
@@ -150,7 +154,7 @@ def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[d
     """Quote rows for one parsed article; speakers resolve through the article's
     mentions, already in `found["mentions"]`."""
     mentions = found["mentions"]
-    text = doc.text
+    text = _text(doc)
     quoted = quoted_spans(text)
     quotes = [q for q in (_classify(doc, span, quoted) for span in quoted) if q is not None]
     for quote in quotes:
@@ -158,12 +162,12 @@ def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[d
         quote.speaker = _speaker_of(quote.cue, quoted) if quote.cue is not None else None
     quotes += _indirect_quotes(doc, quoted, quotes)
     quotes.sort(key=lambda q: q.start)
-    return _rows(article_id, doc, quotes, mentions)
+    return _rows(article_id, doc, quotes, mentions, quoted)
 
 
 def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quote | None:
     """direct, partial, or None for a title, a nickname or a scare quote."""
-    text = doc.text
+    text = _text(doc)
     start, end = span
     words = len(text[start:end].split())
     before = text[max(0, start - 60):start - 1]
@@ -180,12 +184,14 @@ def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quot
         return None
     opens_statement = (not lead or re.search(r"[:,.!?]$", lead) is not None
                        or _ends_with_reporting_verb(doc, start))
-    if opens_statement and not text[start].islower():
-        return Quote(start, end, "direct")
+    whole_sentence = text[start].isupper() and re.search(r"[.!?]\W*$", text[start:end]) is not None
+    if (opens_statement and not text[start].islower()) or (whole_sentence and lead.endswith(" that")):
+        return Quote(start, end, "direct")  # also 'X posted that "USA will have to leave."'
     return Quote(start, end, "partial")
 
 
-def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict]) -> list[dict]:
+def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
+          quoted: list[tuple[int, int]]) -> list[dict]:
     """Quote rows; `referent_start`/`referent_end` name the mention the speaker refers
     to, which becomes `speaker_entity_id` once the dataset's entities are known."""
     rows, previous = [], None
@@ -193,8 +199,8 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict]) -> li
         speaker_span = _speaker_surface(quote.speaker, mentions) if quote.speaker is not None else None
         referent = None
         if speaker_span is not None:
-            referent = _resolve(doc, speaker_span, rows, mentions)
-        elif quote.kind != "indirect" and previous is not None and _continues(doc.text, previous, quote):
+            referent = _resolve(doc, speaker_span, rows, mentions, quoted)
+        elif quote.kind != "indirect" and previous is not None and _continues(_text(doc), previous, quote):
             referent = previous["_referent"]
         cue_start, cue_end = _cue_span(quote.cue) if quote.cue is not None else (None, None)
         row = {
@@ -202,12 +208,12 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict]) -> li
             "article_id": article_id,
             "start": quote.start,
             "end": quote.end,
-            "text": doc.text[quote.start:quote.end],
+            "text": _text(doc)[quote.start:quote.end],
             "kind": quote.kind,
-            "speaker": doc.text[speaker_span[0]:speaker_span[1]] if speaker_span else None,
+            "speaker": _text(doc)[speaker_span[0]:speaker_span[1]] if speaker_span else None,
             "speaker_start": speaker_span[0] if speaker_span else None,
             "speaker_end": speaker_span[1] if speaker_span else None,
-            "cue": doc.text[cue_start:cue_end] if cue_start is not None else None,
+            "cue": _text(doc)[cue_start:cue_end] if cue_start is not None else None,
             "referent_start": referent["start"] if referent else None,
             "referent_end": referent["end"] if referent else None,
             "_referent": referent,
@@ -228,10 +234,32 @@ def _continues(text: str, previous: dict, quote: Quote) -> bool:
 
 
 def _sentence_of(doc, char: int):
-    for sentence in doc.sents:
-        if sentence.start_char <= char < sentence.end_char:
-            return sentence
-    return doc[-1:].sent
+    sentences, starts = _sentence_index(doc)
+    return sentences[max(0, bisect.bisect_right(starts, char) - 1)]
+
+
+def _text(doc) -> str:
+    """The doc's text, built once (spaCy joins every token's text on each access)."""
+    if "newscorpus.text" not in doc.user_data:
+        doc.user_data["newscorpus.text"] = doc.text
+    return doc.user_data["newscorpus.text"]
+
+
+def _sentence_index(doc) -> tuple[list, list[int]]:
+    """The doc's sentences and their start offsets, computed once per doc (walking
+    `doc.sents` visits every token)."""
+    if "newscorpus.sentences" not in doc.user_data:
+        sentences = list(doc.sents)
+        doc.user_data["newscorpus.sentences"] = (sentences, [s.start_char for s in sentences])
+    return doc.user_data["newscorpus.sentences"]
+
+
+def _tokens_between(doc, start: int, end: int) -> list:
+    """Tokens that begin at or after `start` and before `end` (character offsets)."""
+    if "newscorpus.token_starts" not in doc.user_data:
+        doc.user_data["newscorpus.token_starts"] = [t.idx for t in doc]
+    starts = doc.user_data["newscorpus.token_starts"]
+    return list(doc[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)])
 
 
 def _inside(char: int, spans: list[tuple[int, int]]) -> bool:
@@ -258,18 +286,19 @@ def _reporting_phrase(token) -> bool:
 
 
 def _ends_with_reporting_verb(doc, char: int) -> bool:
-    before = [t for t in doc if t.idx + len(t) <= char - 1]
+    before = _tokens_between(doc, max(0, char - 40), char - 1)
     return bool(before) and _is_reporting_verb(before[-1])
 
 
 def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
     """The reporting verb (or "according to") that attributes a quoted span."""
-    text = doc.text
+    text = _text(doc)
     close = quote.end + 1
     after_end = min([s - 1 for s, _ in quoted if s > quote.end] + [_sentence_end(doc, close)])
     before_start = max([e + 1 for _, e in quoted if e < quote.start] + [_sentence_of(doc, quote.start).start_char])
-    after = [t for t in doc if close <= t.idx < after_end]
-    before = [t for t in doc if before_start <= t.idx and t.idx + len(t) <= quote.start - 1]
+    after = _tokens_between(doc, close, after_end)
+    before = [t for t in _tokens_between(doc, before_start, quote.start - 1)
+              if t.idx + len(t) <= quote.start - 1]
     ends_with_comma = re.search(r"[,—–-]\W*$", text[quote.start:quote.end]) is not None
     after_cues = [t for t in after if _is_reporting_verb(t) or _according_to(t)]
     before_cues = [t for t in reversed(before) if _is_reporting_verb(t) or _according_to(t)]
@@ -281,7 +310,7 @@ def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
 
 
 def _sentence_end(doc, char: int) -> int:
-    sentence = _sentence_of(doc, min(char, len(doc.text) - 1))
+    sentence = _sentence_of(doc, min(char, len(_text(doc)) - 1))
     return sentence.end_char
 
 
@@ -326,7 +355,7 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
             quoted_people = [c for c in verb.head.children if c.dep_ == "dobj"]
             if quoted_people:
                 return quoted_people[0]  # "Interfax quoted Mr Khodorkovsky as saying"
-        if inverted and verb is cue and _directly_after_quote(cue, quoted):
+        if inverted and verb is cue and (_directly_after_quote(cue, quoted) or _final_cue(cue)):
             return inverted[0]
         if verb.dep_ == "relcl":
             return verb.head
@@ -338,8 +367,10 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
 
 
 def _directly_after_quote(token, quoted: list[tuple[int, int]]) -> bool:
-    before = token.doc.text[max(0, token.idx - 4):token.idx]
-    return any(0 <= token.idx - end <= 4 for _, end in quoted) and not before.strip(" ,”\"'’—–-")
+    """Is only the closing mark (and a comma) between a quote and this token?"""
+    text = _text(token.doc)
+    return any(0 <= token.idx - end <= 4 and not text[end:token.idx].strip(" ,”\"'’—–-")
+               for _, end in quoted)
 
 
 def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
@@ -347,22 +378,39 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
     part of; else a person named in its phrase ("a statement from the office of
     President Masoud Barzani"); else the noun phrase ("the news outlet", "he")."""
     start, end = token.idx, token.idx + len(token)
-    subtree = list(token.subtree)
-    phrase_start, phrase_end = subtree[0].idx, subtree[-1].idx + len(subtree[-1])
-    people = [m for m in mentions if phrase_start <= m["start"] and m["end"] <= phrase_end
-              and m["label"] == "PERSON"]
+    subtree = _own_phrase(token)
+    beside = [c for c in token.head.children if c.dep_ in ("npadvmod", "appos") and c.i != token.i]
+    subtree += [t for c in beside for t in c.subtree]
+    people = [m for m in mentions if m["label"] == "PERSON"
+              and any(m["start"] <= t.idx < m["end"] for t in subtree)]
     holding = [m for m in mentions if m["start"] <= start and end <= m["end"]]
     if holding:
-        titled = [p for p in people if _title_between(token.doc.text, holding[0], p)]
+        titled = [p for p in people if _title_between(_text(token.doc), holding[0], p)]
         chosen = titled[0] if titled and holding[0]["label"] != "PERSON" else holding[0]
         return chosen["start"], chosen["end"]
-    if token.pos_ == "PRON":
+    if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
         return start, end
     if people:
         return people[-1]["start"], people[-1]["end"]
+    # An organisation named before the head ("human rights watchdog Amnesty
+    # International", "the Iranian Tasnim agency"), not one after ("a spokesman for X").
+    before_head = [t for c in [*token.lefts, *(c for c in token.children if c.dep_ == "conj")]
+                   for t in c.subtree]
+    organisations = [m for m in mentions if m["label"] == "ORG"
+                     and any(m["start"] <= t.idx < m["end"] for t in before_head)]
+    if organisations:
+        return organisations[0]["start"], organisations[0]["end"]
     left = [c for c in token.lefts if c.dep_ in ("det", "amod", "compound", "poss", "nmod", "nummod")]
     first = min([c for t in left for c in t.subtree], key=lambda t: t.i, default=token)
     return first.idx, end
+
+
+def _own_phrase(token) -> list:
+    """The token's phrase without possessors, who are someone else: "Mr Blair's
+    official spokesman" is not Mr Blair, "the head of Surrey's Lionhead" not Surrey."""
+    phrase = {t.i for t in token.subtree}
+    return [t for t in token.subtree
+            if not any(a.dep_ == "poss" and a.i != token.i and a.i in phrase for a in [t, *t.ancestors])]
 
 
 def _title_between(text: str, organisation: dict, person: dict) -> bool:
@@ -373,71 +421,79 @@ def _title_between(text: str, organisation: dict, person: dict) -> bool:
         and re.fullmatch(r"[\w\s'’-]*", between) is not None
 
 
-def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict]) -> dict | None:
-    """The mention the speaker refers to: the speaker's own mention; for "the US
-    military" the organisation or place it names; for a pronoun the latest person (or
-    organisation, for "it") that was the subject of a sentence before it, else the
-    latest such speaker; for a definite description ("the TV host", "the think tank")
-    the latest mention of a fitting kind."""
+def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
+             quoted: list[tuple[int, int]]) -> dict | None:
+    """The mention the speaker refers to.
+
+    A name is its own mention. "The US military" is the organisation or place its
+    name is built on. "He", "she", "it" and definite descriptions ("the news outlet",
+    "the committee") refer to the nearest earlier sentence that attributed a quote to
+    someone of that kind, or had such a subject; a description also to an earlier
+    name containing its head word ("Joint Committee ..."). Indefinite descriptions
+    ("a senior official", "analysts") are someone unnamed: no referent.
+    """
     for mention in mentions:
         if (mention["start"], mention["end"]) == span:
             return mention
-    words = doc.text[span[0]:span[1]].lower().split()
+    words = _text(doc)[span[0]:span[1]].lower().split()
     head = words[-1] if words else ""
     named = [m for m in mentions if span[0] <= m["start"] and m["end"] <= span[1]
              and m["label"] in ("ORG", "GPE") and _is_compound(doc, m)]
     if head in ORGANISATION_NOUNS and named:
         return named[-1]  # "the US military", "the Labour party"
     wanted = _kind_of(head)
-    if wanted is None:
+    pronoun = head in PERSON_PRONOUNS | THING_PRONOUNS
+    if wanted is None or (not pronoun and words[0] not in DEFINITE):
         return None
     earlier = [m for m in mentions if m["end"] <= span[0] and m["label"] in wanted
                and span[0] - m["end"] < LOOKBACK_CHARS]
-    if words[0] in ("the", "this", "that") or head not in PERSON_PRONOUNS | THING_PRONOUNS:
-        return earlier[-1] if earlier else None
-    found, stopped = _antecedent(doc, span[0], wanted, mentions)
+    if not pronoun:
+        containing = [m for m in earlier if head in m["text"].lower().split()]
+        if containing:
+            return containing[-1]
+    found, stopped = _antecedent(doc, span[0], wanted, mentions, rows, quoted,
+                                 subjects=head != "they")
     if found is not None or stopped:
         return found
-    for row in reversed(rows):
-        if row["_referent"] and row["_referent"]["label"] in wanted:
-            return row["_referent"]
-    return earlier[-1] if earlier else None
+    return earlier[-1] if earlier and wanted == {"PERSON"} else None
 
 
-def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict]) -> tuple[dict | None, bool]:
-    """What a pronoun at `char` refers to: the subject of the nearest earlier sentence
-    whose subject is of the wanted kind. Returns (mention, stopped): stopped is True
-    when that subject is a description with no name ("a spokesman"), so the pronoun
-    refers to someone unnamed and nothing else should be guessed."""
-    sentences = [sentence for sentence in doc.sents if sentence.end_char <= char]
+def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict], rows: list[dict],
+                quoted: list[tuple[int, int]], subjects: bool) -> tuple[dict | None, bool]:
+    """Walk back sentence by sentence to the nearest one that attributed a quote to
+    someone of the wanted kind, or (if `subjects`) whose subject is of that kind.
+    Returns (mention, stopped): stopped is True when that someone has no name ("a
+    spokesman said ... he added"), so nothing else should be guessed."""
+    sentences = [sentence for sentence in _sentence_index(doc)[0] if sentence.end_char <= char]
     for sentence in reversed(sentences[-SENTENCES_BACK:]):
-        subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
-                        and not _in_quote_marks(doc.text, t.idx)), None)
-        if subject is None:
+        for row in reversed(rows):
+            inside = row["speaker_start"] is not None and \
+                sentence.start_char <= row["speaker_start"] < sentence.end_char
+            if inside and _speaker_kind(row) == wanted:
+                return row["_referent"], True
+        if not subjects:
             continue
-        subtree = list(subject.subtree)
-        first, last = subtree[0].idx, subtree[-1].idx + len(subtree[-1])
+        subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
+                        and not _inside(t.idx, quoted)), None)
+        if subject is None or subject.pos_ == "PRON":
+            continue
         held = [m for m in mentions if m["start"] <= subject.idx < m["end"]]
-        inside = [m for m in mentions if first <= m["start"] and m["end"] <= last and m["label"] in wanted]
-        candidates = [m for m in held if m["label"] in wanted] or inside
-        if candidates:
-            return candidates[0], True
-        if subject.pos_ == "PRON" or held:
+        if held:
+            if held[0]["label"] in wanted:
+                return held[0], True
             continue
         if _kind_of(subject.lower_) == wanted:
-            definite = any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in subject.children)
-            earlier = [m for m in mentions if m["end"] <= subject.idx and m["label"] in wanted]
-            return (earlier[-1] if definite and earlier else None), True
+            return None, True
+        inside = [m for m in mentions if m["label"] in wanted and any(
+            m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
+        if inside:
+            return inside[0], True
     return None, False
-
-
-def _in_quote_marks(text: str, char: int) -> bool:
-    return any(start <= char < end for start, end in quoted_spans(text))
 
 
 def _speaker_kind(row: dict) -> set[str] | None:
     if row["_referent"]:
-        return {"PERSON"} if row["_referent"]["label"] == "PERSON" else {"ORG", "GPE", "NORP"}
+        return {"PERSON"} if row["_referent"]["label"] == "PERSON" else ORGANISATION_KINDS
     return _kind_of(row["speaker"].lower().split()[-1])
 
 
@@ -446,18 +502,13 @@ def _kind_of(head: str) -> set[str] | None:
     if head in PERSON_PRONOUNS or head in PERSON_NOUNS:
         return {"PERSON"}
     if head in THING_PRONOUNS or head in ORGANISATION_NOUNS:
-        return {"ORG", "GPE", "NORP"}
+        return ORGANISATION_KINDS
     return None
 
 
 def _is_compound(doc, mention: dict) -> bool:
-    tokens = [t for t in doc if mention["start"] <= t.idx < mention["end"]]
+    tokens = _tokens_between(doc, mention["start"], mention["end"])
     return any(t.dep_ == "compound" for t in tokens)
-
-
-def _is_subject(doc, mention: dict) -> bool:
-    tokens = [t for t in doc if mention["start"] <= t.idx < mention["end"]]
-    return any(t.dep_ in ("nsubj", "nsubjpass") for t in tokens)
 
 
 def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) -> list[Quote]:
@@ -472,14 +523,15 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
         if _according_to(token):
             clause = _according_clause(token)
         elif _is_reporting_verb(token):
-            clause = _reported_clause(token)
+            clause = _reported_clause(token) or _clause_before_final_cue(token)
         else:
             continue
         if clause is None:
             continue
-        start, end = _trim_clause(doc.text, *clause)
-        if end - start < 12 or _overlaps((start, end), taken) or _overlaps((start, end), quoted):
-            continue
+        start, end = _trim_clause(_text(doc), *clause)
+        reach = _text(doc)[min(start, token.idx):max(end, token.idx)]
+        if end - start < 12 or "\n\n" in reach or _overlaps((start, end), taken + quoted):
+            continue  # too short, across paragraphs, or already quoted
         speaker = _speaker_of(token, quoted)
         if speaker is None:
             continue
@@ -487,6 +539,25 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
         found.append(quote)
         taken.append(quote.span)
     return found
+
+
+def _final_cue(verb) -> bool:
+    """ "..., points out Reuters." / "..., says the ministry.": a cue after a comma that
+    only its speaker follows to the end of the sentence."""
+    sentence = _sentence_of(verb.doc, verb.idx)
+    before = verb.doc[verb.i - 1] if verb.i > sentence.start else None
+    rest = [t for t in sentence if t.i > verb.i and not t.is_punct]
+    return before is not None and before.text == "," and 0 < len(rest) <= 6
+
+
+def _clause_before_final_cue(verb) -> tuple[int, int] | None:
+    if not _final_cue(verb):
+        return None
+    paragraph_start = _text(verb.doc).rfind("\n\n", 0, verb.idx) + 2
+    tokens = [t for t in _sentence_of(verb.doc, verb.idx) if t.i < verb.i - 1 and t.idx >= paragraph_start]
+    if len(tokens) < 3:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
 def _reported_clause(verb) -> tuple[int, int] | None:
@@ -502,7 +573,7 @@ def _reported_clause(verb) -> tuple[int, int] | None:
 
 
 def _according_clause(according) -> tuple[int, int] | None:
-    sentence = according.sent
+    sentence = _sentence_of(according.doc, according.idx)
     phrase = list(according.subtree)
     phrase_start, phrase_end = phrase[0].i, phrase[-1].i
     head_tokens = [t for t in sentence if t.i < phrase_start]

@@ -175,10 +175,6 @@ def arrow_schema(model: type[TableModel]) -> pyarrow.Schema:
     )
 
 
-def column_descriptions(model: type[TableModel]) -> dict[str, str]:
-    return {name: column.description for name, column in model.to_schema().columns.items()}
-
-
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """`df` as table `name` publishes it: contract columns in order, Arrow dtypes,
     rows sorted by primary key, a fresh index."""
