@@ -95,7 +95,7 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
     version = version_name(bump(history[-1] if history else None, change))
     manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
     (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
-    write_checksums(staging)
+    write_checksums(staging, manifest["files"])
     os.chmod(staging, 0o755)
     final = output / version
     staging.rename(final)
@@ -145,11 +145,12 @@ def file_facts(path: Path) -> dict:
     return {"sha256": _sha256_file(path), "bytes": path.stat().st_size}
 
 
-def write_checksums(folder: Path) -> None:
-    """SHA256SUMS in `sha256sum` format for every file, so `sha256sum -c` works inside."""
+def write_checksums(folder: Path, known: dict[str, dict]) -> None:
+    """SHA256SUMS in `sha256sum` format for every file, so `sha256sum -c` works inside.
+    Files already hashed for the manifest (`known`) are not read again."""
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                    if p.is_file() and p.name != CHECKSUMS)
-    lines = [f"{_sha256_file(folder / f)}  {f}\n" for f in files]
+    lines = [f"{known[f]['sha256'] if f in known else _sha256_file(folder / f)}  {f}\n" for f in files]
     (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
 
 

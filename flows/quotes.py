@@ -294,8 +294,12 @@ def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
     """The reporting verb (or "according to") that attributes a quoted span."""
     text = _text(doc)
     close = quote.end + 1
-    after_end = min([s - 1 for s, _ in quoted if s > quote.end] + [_sentence_end(doc, close)])
-    before_start = max([e + 1 for _, e in quoted if e < quote.start] + [_sentence_of(doc, quote.start).start_char])
+    # Look after the quote up to the next quote or the end of the sentence, and
+    # before it back to the previous quote or the start of the sentence.
+    after_end = min([s - 1 for s, _ in quoted if s > quote.end]
+                    + [_sentence_of(doc, min(close, len(text) - 1)).end_char])
+    before_start = max([e + 1 for _, e in quoted if e < quote.start]
+                       + [_sentence_of(doc, quote.start).start_char])
     after = _tokens_between(doc, close, after_end)
     before = [t for t in _tokens_between(doc, before_start, quote.start - 1)
               if t.idx + len(t) <= quote.start - 1]
@@ -307,11 +311,6 @@ def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
     if before_cues:
         return before_cues[0]
     return None
-
-
-def _sentence_end(doc, char: int) -> int:
-    sentence = _sentence_of(doc, min(char, len(_text(doc)) - 1))
-    return sentence.end_char
 
 
 def _according_to(token) -> bool:

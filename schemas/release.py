@@ -87,6 +87,7 @@ def _no_failures() -> pd.DataFrame:
 def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str, dict[str, Invariant]]:
     articles, sources = tables["articles"], tables["sources"]
     article_ids = set(articles["article_id"])
+    texts = dict(zip(articles["article_id"], articles["text"]))
     kept_source_of = dict(zip(sources["source_uri"], sources["article_id"]))
     status_of = dict(zip(sources["source_uri"], sources["status"]))
     duplicates_of = (sources[sources["status"] == "duplicate"]
@@ -111,7 +112,7 @@ def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str
         },
     }
     if "mentions" in tables:
-        checks["mentions"] = _span_checks(articles) | {
+        checks["mentions"] = _span_checks(texts) | {
             "entity_id resolves to an entity":
                 lambda df: df["entity_id"].isin(set(tables["entities"]["entity_id"])),
         }
@@ -127,8 +128,7 @@ def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str
     if "quotes" in tables:
         entities = tables["entities"]
         name_of = dict(zip(entities["entity_id"], entities["name"]))
-        texts = dict(zip(articles["article_id"], articles["text"]))
-        checks["quotes"] = _span_checks(articles) | {
+        checks["quotes"] = _span_checks(texts) | {
             "speaker equals articles.text[speaker_start:speaker_end]":
                 lambda df: pd.Series(
                     [pd.isna(s) or texts.get(a, "")[int(s):int(e)] == w for a, s, e, w in zip(
@@ -142,9 +142,8 @@ def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str
     return checks
 
 
-def _span_checks(articles: pd.DataFrame) -> dict[str, Invariant]:
+def _span_checks(texts: dict[str, str]) -> dict[str, Invariant]:
     """Checks of any table of spans (start, end, text) into articles.text."""
-    texts = dict(zip(articles["article_id"], articles["text"]))
 
     def span_text(df: pd.DataFrame) -> list[str | None]:
         return [texts[a][int(s):int(e)] if a in texts else None

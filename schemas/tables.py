@@ -92,7 +92,15 @@ class Sources(TableModel):
         return (df["status"] != "duplicate") | df["reason"].notna()
 
 
-class Mentions(TableModel):
+class SpanTable(TableModel):
+    """A table of spans (`start`, `end`, `text`) into articles.text."""
+
+    @pa.dataframe_check(description="start < end")
+    def spans_are_not_empty(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["start"] < df["end"]
+
+
+class Mentions(SpanTable):
     mention_id: Series[String] = _field("stable", unique=True, str_matches=HEX_ID)
     article_id: Series[String] = _field("-> articles", str_matches=HEX_ID)
     start: Series[Int32] = _field("span start in articles.text", ge=0)
@@ -102,9 +110,6 @@ class Mentions(TableModel):
     entity_id: Series[String] = _field("-> entities", str_matches=HEX_ID)
     sentence: Series[Int32] = _field("sentence number in the article, from 0", ge=0)
 
-    @pa.dataframe_check(description="start < end")
-    def spans_are_not_empty(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["start"] < df["end"]
 
 
 class Entities(TableModel):
@@ -117,7 +122,7 @@ class Entities(TableModel):
     articles: Series[Int32] = _field("in how many articles", ge=1)
 
 
-class Quotes(TableModel):
+class Quotes(SpanTable):
     quote_id: Series[String] = _field("stable", unique=True, str_matches=HEX_ID)
     article_id: Series[String] = _field("-> articles", str_matches=HEX_ID)
     start: Series[Int32] = _field("span of the quoted words, without quotation marks", ge=0)
@@ -133,10 +138,6 @@ class Quotes(TableModel):
     speaker_name: Series[String] = _field("that entity's canonical name", nullable=True)
     cue: Series[String] = _field(
         'the reporting words as written: "said", "told", "according to"', nullable=True)
-
-    @pa.dataframe_check(description="start < end")
-    def spans_are_not_empty(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["start"] < df["end"]
 
     @pa.dataframe_check(description="speaker, speaker_start and speaker_end are set together")
     def speaker_span_is_whole(cls, df: pd.DataFrame) -> Series[bool]:

@@ -7,14 +7,13 @@ import pandas as pd
 import pytest
 
 from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import AliasFileError, canonicalise, load_aliases, name_key
+from flows.entities import AliasFileError, load_aliases, name_key
 from flows.ingest import discover_inputs
-from flows.mentions import extract_mentions, mend_span
-from flows.nlp import analyse_articles, load_pipeline
+from flows.mentions import mend_span
+from flows.nlp import load_pipeline
 from flows.shard import prepare_shard
-from schemas import conform
 
-from conftest import SEEDS
+from conftest import SEEDS, analysed_tables
 
 BBC_PEOPLE = ["business/106.txt", "entertainment/009.txt", "sport/123.txt", "politics/262.txt",
               "business/326.txt", "entertainment/068.txt"]
@@ -26,9 +25,8 @@ def articles_of(*sources) -> pd.DataFrame:
 
 
 def entity_tables(articles: pd.DataFrame, alias_files=()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows = analyse_articles(articles, {"mentions": extract_mentions}, processes=1)["mentions"]
-    mentions, entities = canonicalise(pd.DataFrame(rows), articles, load_aliases(list(alias_files)))
-    return conform("mentions", mentions), conform("entities", entities)
+    tables = analysed_tables(articles, alias_files)
+    return tables["mentions"], tables["entities"]
 
 
 @pytest.fixture(scope="module")

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import shutil
 
-import pandas as pd
 import pytest
 
 from evaluation.common import EvaluationError, read_gold
 from evaluation.mentions import GOLD_FILE as GOLD_MENTIONS, merge_scores
 from evaluation.mentions import evaluate as evaluate_mentions
 from flows.clean import clean_text
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import canonicalise, load_aliases
-from flows.ingest import InputFile, discover_inputs, read_input
-from flows.mentions import extract_mentions
-from flows.nlp import analyse_articles
+from flows.ingest import InputFile, read_input
 from flows.publish import publish_release
-from flows.shard import prepare_shard
-from schemas import conform, sha256_text
+from schemas import sha256_text
 
-from conftest import CORPORA
+from conftest import CORPORA, build_tables
 
 
 @pytest.mark.parametrize("gold_file", ["mentions_bbc.jsonl", "quotes_bbc.jsonl"])
@@ -48,12 +42,7 @@ def gold_release(bbc, tmp_path_factory):
         target = root / article.source_uri
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(CORPORA / article.source_uri, target)
-    shard = prepare_shard(discover_inputs([str(root / "bbc")]))
-    tables = split_tables(deduplicate_exact(shard.records))
-    rows = analyse_articles(tables["articles"], {"mentions": extract_mentions}, processes=1)["mentions"]
-    mentions, entities = canonicalise(pd.DataFrame(rows), tables["articles"], load_aliases())
-    tables |= {"mentions": conform("mentions", mentions), "entities": conform("entities", entities)}
-    return publish_release(tables, root / "output", {}).path
+    return publish_release(build_tables(root / "bbc"), root / "output", {}).path
 
 
 def test_mention_scores_on_the_gold_articles(gold_release):

@@ -8,24 +8,12 @@ import pytest
 
 from evaluation.common import read_gold
 from evaluation.quotes import GOLD_FILE, match
-from flows.build import NLP_EXTRACTORS, entities_task
 from flows.clean import clean_text
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import load_aliases
-from flows.ingest import InputFile, discover_inputs, read_input
-from flows.nlp import analyse_articles
+from flows.ingest import InputFile, read_input
 from flows.quotes import quoted_spans
-from flows.shard import prepare_shard
 from schemas import ReleaseCheckFailed, validate_release
 
-from conftest import CORPORA, SEEDS
-
-
-def build_tables(*sources) -> dict[str, pd.DataFrame]:
-    shard = prepare_shard(discover_inputs([str(s) for s in sources]))
-    tables = split_tables(deduplicate_exact(shard.records))
-    analysed = [analyse_articles(tables["articles"], NLP_EXTRACTORS, processes=1)]
-    return tables | entities_task.fn(analysed, tables["articles"], load_aliases())
+from conftest import CORPORA, SEEDS, build_tables
 
 
 @pytest.fixture(scope="module")
