@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
+from evaluation.measure import recorded as recorded_quality
 from flows.dedupe import deduplicate_exact, split_tables
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
@@ -110,13 +111,30 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             logger.info("%s: %s", stage, counts)
         validate_task(tables, len(records))
         info = provenance(tables, stats) | {"model": model_info,
-                                            "aliases": alias_digests([CURATED_ALIASES, *alias_files])}
+                                            "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
+                                            "quality": recorded_quality()}
         result = publish_task(tables, Path(output), info)
     except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
         logger.error("%s", error)
         return Failed(message=str(error))
     logger.info("%s %s", "published" if result.changed else "no change; newest is", result.path)
     return result
+
+
+def build_tables(sources: list[str], model: str = DEFAULT_MODEL, alias_files: list[Path] = (),
+                 processes: int = 1) -> dict[str, pd.DataFrame]:
+    """Every table of a release for `sources`, by the same stage functions the flow
+    chains, in this process and without Prefect: for tests and quality measurement."""
+    shard = prepare_shard(discover_inputs([str(source) for source in sources]))
+    tables = split_tables(deduplicate_exact(shard.records))
+    return tables | analyse_tables(tables["articles"], model, alias_files, processes)
+
+
+def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_files: list[Path] = (),
+                   processes: int = 1) -> dict[str, pd.DataFrame]:
+    """mentions, entities and quotes of `articles`, in this process."""
+    analysed = [analyse_articles(articles, NLP_EXTRACTORS, model, processes)]
+    return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
 
 
 def chunks(items, size: int) -> list:

@@ -39,8 +39,9 @@ ARABIC_ARTICLE_PREFIX = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)-\s?")
 MAJORITY_SHARE, MAJORITY_MIN_MENTIONS = 0.75, 3
 TRANSLITERATION_MIN_CHARS = 4
 SURNAME_VARIANT_MIN_CHARS = 7  # "Davis"/"Davies" are two names; "Soleimani"/"Suleimani" one
-ALSO_KNOWN_AS = re.compile(r",?\s+(?:also|otherwise|better|sometimes)\s+(?:known|called|referred to)\s+as\s+",
-                           re.IGNORECASE)
+ALSO_KNOWN_AS = re.compile(
+    r",?\s+\(?(?:(?:also|otherwise|better|sometimes)\s+(?:known|called|referred to)\s+as"
+    r"|(?:whose\s+)?real\s+name(?:\s+is)?|a\.?k\.?a\.?)\s+", re.IGNORECASE)
 
 # What may stand between the names of one list: "the PMF (PMF) and Hashd al-Shaabi".
 LIST_GAP = re.compile(r"[\s(),]*(?:(?:the|and|or)\s+[\s(),]*)*")

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
+from flows.card import render_card
 from schemas import MODELS, arrow_schema
 
 ROW_GROUP_ROWS = 10_000
@@ -31,7 +32,7 @@ PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "row_group_siz
                    "write_statistics": True, "use_dictionary": True}
 VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 FIRST_VERSION = (1, 0, 0)
-MANIFEST, CHECKSUMS, LATEST = "manifest.json", "SHA256SUMS", "LATEST"
+MANIFEST, CHECKSUMS, LATEST, CARD = "manifest.json", "SHA256SUMS", "LATEST", "README.md"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
     version = version_name(bump(history[-1] if history else None, change))
     manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
     (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
+    (staging / CARD).write_text(render_card(manifest, tables), encoding="utf-8")
     write_checksums(staging, manifest["files"])
     os.chmod(staging, 0o755)
     final = output / version

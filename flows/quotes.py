@@ -49,7 +49,7 @@ PERSON_NOUNS = {
     "campaigner", "mp", "premier", "chancellor", "economist", "striker", "midfielder",
     "defender", "goalkeeper", "captain", "skipper", "designer", "developer", "inventor",
     "international", "forward", "winger", "veteran",
-    "scientist", "researcher", "doctor", "commissioner", "prosecutor",
+    "scientist", "researcher", "doctor", "commissioner", "prosecutor", "figure",
 }
 ORGANISATION_NOUNS = {
     "outlet", "agency", "newspaper", "paper", "company", "firm", "group", "organisation",
@@ -70,7 +70,10 @@ CONTINUATION_PARAGRAPHS = 2
 LOOKBACK_CHARS = 1500
 ORGANISATION_KINDS = {"ORG", "GPE"}
 DEFINITE = {"the", "this", "that", "these", "those"}
-SENTENCES_BACK = 4  # how many sentences back a pronoun looks for the subject it refers to  # how far back a pronoun or description looks for its referent
+TITLE_WORDS_BEFORE_NAME = 3  # "said founder Mikhail Khodorkovsky", "said US Treasury Secretary John Snow"
+LEAD_NAMING_SENTENCES = 2
+SENTENCES_BACK = 4  # how far back a pronoun or description looks for its referent
+AFTER_SENTENCE_CUE_TOKENS = 6  # '"...." the company's chief executive said'
 MAX_SCARE_WORDS = 2
 
 
@@ -219,8 +222,7 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
             "_referent": referent,
         }
         rows.append(row)
-        if quote.kind != "indirect":
-            previous = row
+        previous = row
     for row in rows:
         del row["_referent"]
     return rows
@@ -295,18 +297,26 @@ def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
     text = _text(doc)
     close = quote.end + 1
     # Look after the quote up to the next quote or the end of the sentence, and
-    # before it back to the previous quote or the start of the sentence.
+    # before it back to the previous quote or the start of the sentence; never into
+    # another paragraph, which attributes its own words.
+    paragraph_end = text.find("\n", close)
     after_end = min([s - 1 for s, _ in quoted if s > quote.end]
-                    + [_sentence_of(doc, min(close, len(text) - 1)).end_char])
+                    + [_sentence_of(doc, min(close, len(text) - 1)).end_char]
+                    + ([paragraph_end] if paragraph_end != -1 else []))
     before_start = max([e + 1 for _, e in quoted if e < quote.start]
-                       + [_sentence_of(doc, quote.start).start_char])
+                       + [_sentence_of(doc, quote.start).start_char, text.rfind("\n", 0, quote.start) + 1])
     after = _tokens_between(doc, close, after_end)
     before = [t for t in _tokens_between(doc, before_start, quote.start - 1)
               if t.idx + len(t) <= quote.start - 1]
     ends_with_comma = re.search(r"[,—–-]\W*$", text[quote.start:quote.end]) is not None
+    if re.search(r"[.!?]\W*$", text[quote.start:quote.end]):
+        # A finished sentence is attributed only by words right after it:
+        # '"...?" asked Smith', not a new sentence that reports something else.
+        after = after[:AFTER_SENTENCE_CUE_TOKENS]
     after_cues = [t for t in after if _is_reporting_verb(t) or _according_to(t)]
     before_cues = [t for t in reversed(before) if _is_reporting_verb(t) or _according_to(t)]
-    if after_cues and (ends_with_comma or not before_cues):
+    introduced = text[before_start:quote.start - 1].rstrip().endswith(":")
+    if after_cues and (ends_with_comma or not before_cues) and not (introduced and before_cues):
         return after_cues[0]
     if before_cues:
         return before_cues[0]
@@ -337,7 +347,13 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
         to = cue.doc[cue.i + 1]
         objects = [c for c in to.children if c.dep_ == "pobj"]
         return objects[0] if objects else None
-    verb = cue
+    named_after = _name_after_parenthetical_cue(cue)
+    if named_after is not None:
+        return named_after
+    quoted_person = [c for c in cue.children if c.dep_ == "dobj" and not _inside(c.idx, quoted)]
+    if cue.lemma_ == "quote" and quoted_person and any(t.lower_ == "saying" for t in cue.subtree):
+        return quoted_person[0]  # "Interfax quoted Mr Khodorkovsky as saying"
+    verb = _reporting_ancestor(cue) if cue.tag_ == "VBG" else cue
     for _ in range(3):
         outside = [c for c in verb.children if not _inside(c.idx, quoted)]
         agents = [g for c in outside if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
@@ -347,13 +363,13 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
         if agents:
             return agents[0]
         if subjects and subjects[0].tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
-            return verb.head  # "the committee, which said": the committee
+            return _relative_antecedent(subjects[0])  # "the committee, which said": the committee
         if subjects:
             return subjects[0]
         if verb.dep_ in ("advcl", "xcomp") and verb.head.lemma_ == "quote":
             quoted_people = [c for c in verb.head.children if c.dep_ == "dobj"]
             if quoted_people:
-                return quoted_people[0]  # "Interfax quoted Mr Khodorkovsky as saying"
+                return quoted_people[0]  # "quoted Mr Khodorkovsky as saying" (cue: saying)
         if inverted and verb is cue and (_directly_after_quote(cue, quoted) or _final_cue(cue)):
             return inverted[0]
         if verb.dep_ == "relcl":
@@ -363,6 +379,39 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
             continue
         break
     return None
+
+
+def _name_after_parenthetical_cue(cue):
+    """ "The ministers' comments, said Junya Tanase of JPMorgan, were ...": a cue set off
+    by a comma and followed by a person's name speaks for that person, whatever the
+    parse made its subject."""
+    doc = cue.doc
+    if cue.i == 0 or doc[cue.i - 1].text != "," or cue.i + 1 >= len(doc):
+        return None
+    following = doc[cue.i + 1:cue.i + 1 + TITLE_WORDS_BEFORE_NAME + 1]
+    person = next((t for t in following if t.ent_type_ == "PERSON" and t.ent_iob_ == "B"), None)
+    if person is None or person.pos_ != "PROPN" or \
+            any(t.pos_ not in ("NOUN", "PROPN") for t in following if t.i < person.i):
+        return None
+    return person
+
+
+def _reporting_ancestor(participle):
+    """The reporting verb a participle cue continues: in "He said Mr Blair had spoken
+    with sincerity, adding: ...", "adding" belongs to "said", not to "spoken"."""
+    return next((a for a in participle.ancestors if _is_reporting_verb(a)), participle)
+
+
+def _relative_antecedent(pronoun):
+    """The noun a relative pronoun stands for: the one just before it ("Tessa Jowell
+    who said", "the committee, which said"), whatever head the parse gave the clause."""
+    doc = pronoun.doc
+    i = pronoun.i - 1
+    while i >= 0 and doc[i].is_punct:
+        i -= 1
+    if i >= 0 and doc[i].pos_ in ("NOUN", "PROPN"):
+        return doc[i]
+    return pronoun.head.head
 
 
 def _directly_after_quote(token, quoted: list[tuple[int, int]]) -> bool:
@@ -384,20 +433,25 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
               and any(m["start"] <= t.idx < m["end"] for t in subtree)]
     holding = [m for m in mentions if m["start"] <= start and end <= m["end"]]
     if holding:
-        titled = [p for p in people if _title_between(_text(token.doc), holding[0], p)]
+        titled = [p for p in mentions if p["label"] == "PERSON"
+                  and _title_between(_text(token.doc), holding[0], p)]
         chosen = titled[0] if titled and holding[0]["label"] != "PERSON" else holding[0]
         return chosen["start"], chosen["end"]
     if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
         return start, end
+    named = [m for m in mentions if m["start"] == end + 1 and m["label"] in ("PERSON", "ORG")]
+    if named:
+        return named[0]["start"], named[0]["end"]  # "the statistical office INSEE"
     if people:
         return people[-1]["start"], people[-1]["end"]
     # An organisation named before the head ("human rights watchdog Amnesty
-    # International", "the Iranian Tasnim agency"), not one after ("a spokesman for X").
+    # International", "the Iranian Tasnim agency"), not one after ("a spokesman for X"),
+    # nor one a person belongs to ("the Factory Records founder").
     before_head = [t for c in [*token.lefts, *(c for c in token.children if c.dep_ == "conj")]
                    for t in c.subtree]
     organisations = [m for m in mentions if m["label"] == "ORG"
                      and any(m["start"] <= t.idx < m["end"] for t in before_head)]
-    if organisations:
+    if organisations and token.lower_ not in PERSON_NOUNS:
         return organisations[0]["start"], organisations[0]["end"]
     left = [c for c in token.lefts if c.dep_ in ("det", "amod", "compound", "poss", "nmod", "nummod")]
     first = min([c for t in left for c in t.subtree], key=lambda t: t.i, default=token)
@@ -405,11 +459,13 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
 
 
 def _own_phrase(token) -> list:
-    """The token's phrase without possessors, who are someone else: "Mr Blair's
-    official spokesman" is not Mr Blair, "the head of Surrey's Lionhead" not Surrey."""
+    """The token's phrase without possessors or relative clauses, which name someone
+    else: "Mr Blair's official spokesman" is not Mr Blair, "the head of Surrey's
+    Lionhead" not Surrey, "the founder, who lives in Manchester" not Manchester."""
     phrase = {t.i for t in token.subtree}
     return [t for t in token.subtree
-            if not any(a.dep_ == "poss" and a.i != token.i and a.i in phrase for a in [t, *t.ancestors])]
+            if not any(a.dep_ in ("poss", "relcl") and a.i != token.i and a.i in phrase
+                       for a in [t, *t.ancestors])]
 
 
 def _title_between(text: str, organisation: dict, person: dict) -> bool:
@@ -442,7 +498,11 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
         return named[-1]  # "the US military", "the Labour party"
     wanted = _kind_of(head)
     pronoun = head in PERSON_PRONOUNS | THING_PRONOUNS
-    if wanted is None or (not pronoun and words[0] not in DEFINITE):
+    if wanted is None:
+        return None
+    if _opens_article(doc, span[0]) and not pronoun and not head.endswith("s"):
+        return _first_subject_after(doc, span[0], wanted, mentions, quoted)
+    if not pronoun and words[0] not in DEFINITE:
         return None
     earlier = [m for m in mentions if m["end"] <= span[0] and m["label"] in wanted
                and span[0] - m["end"] < LOOKBACK_CHARS]
@@ -454,7 +514,25 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
                                  subjects=head != "they")
     if found is not None or stopped:
         return found
-    return earlier[-1] if earlier and wanted == {"PERSON"} else None
+    return earlier[-1] if earlier and pronoun and wanted == {"PERSON"} else None
+
+
+def _opens_article(doc, char: int) -> bool:
+    return _sentence_index(doc)[0][0].end_char > char
+
+
+def _first_subject_after(doc, char: int, wanted: set[str], mentions: list[dict],
+                         quoted: list[tuple[int, int]]) -> dict | None:
+    """A news lead describes its speaker ("..., the trade and industry secretary has
+    said.", "a senior government figure has warned") and the next sentences name them:
+    the first of those whose subject is someone of the wanted kind."""
+    sentences, _ = _sentence_index(doc)
+    following = [s for s in sentences if s.start_char > char][:LEAD_NAMING_SENTENCES]
+    for sentence in following:
+        found, stopped = _subject_referent(sentence, wanted, mentions, quoted)
+        if found is not None or stopped:
+            return found
+    return None
 
 
 def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict], rows: list[dict],
@@ -472,22 +550,28 @@ def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict], rows: li
                 return row["_referent"], True
         if not subjects:
             continue
-        subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
-                        and not _inside(t.idx, quoted)), None)
-        if subject is None or subject.pos_ == "PRON":
-            continue
-        held = [m for m in mentions if m["start"] <= subject.idx < m["end"]]
-        if held:
-            if held[0]["label"] in wanted:
-                return held[0], True
-            continue
-        if _kind_of(subject.lower_) == wanted:
-            return None, True
-        inside = [m for m in mentions if m["label"] in wanted and any(
-            m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
-        if inside:
-            return inside[0], True
+        found, stopped = _subject_referent(sentence, wanted, mentions, quoted)
+        if found is not None or stopped:
+            return found, stopped
     return None, False
+
+
+def _subject_referent(sentence, wanted: set[str], mentions: list[dict],
+                      quoted: list[tuple[int, int]]) -> tuple[dict | None, bool]:
+    """The mention a sentence's main subject names, if of the wanted kind; (None, True)
+    when the subject is someone of that kind without a name ("a spokesman")."""
+    subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
+                    and not _inside(t.idx, quoted)), None)
+    if subject is None or subject.pos_ == "PRON":
+        return None, False
+    held = [m for m in mentions if m["start"] <= subject.idx < m["end"]]
+    if held:
+        return (held[0], True) if held[0]["label"] in wanted else (None, False)
+    if _kind_of(subject.lower_) == wanted:
+        return None, True
+    inside = [m for m in mentions if m["label"] in wanted and any(
+        m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
+    return (inside[0], True) if inside else (None, False)
 
 
 def _speaker_kind(row: dict) -> set[str] | None:
@@ -564,6 +648,9 @@ def _reported_clause(verb) -> tuple[int, int] | None:
     if not clauses:
         return None
     clause = clauses[0]
+    if clause.pos_ == "ADJ":  # "made it clear that ...": the clause the adjective takes
+        clause = next((c for c in clause.children if c.dep_ in ("ccomp", "advcl")
+                       and any(m.dep_ == "mark" for m in c.children)), clause)
     tokens = [t for t in clause.subtree if not (t.dep_ == "mark" and t.head.i == clause.i)]
     tokens = [t for t in tokens if t.i > verb.i] if clause.i > verb.i else [t for t in tokens if t.i < verb.i]
     if len(tokens) < 3:

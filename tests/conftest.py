@@ -42,22 +42,14 @@ def prefect_server():
 
 
 def build_tables(*sources, alias_files=()) -> dict:
-    """Every table of a release for `sources`, built by the stage functions the flow
-    chains (without Prefect, on one process)."""
-    from flows.dedupe import deduplicate_exact, split_tables
-    from flows.ingest import discover_inputs
-    from flows.shard import prepare_shard
+    """Every table of a release for `sources`, by the flow's stage functions without Prefect."""
+    from flows.build import build_tables as build
 
-    shard = prepare_shard(discover_inputs([str(source) for source in sources]))
-    tables = split_tables(deduplicate_exact(shard.records))
-    return tables | analysed_tables(tables["articles"], alias_files)
+    return build(list(sources), alias_files=list(alias_files))
 
 
 def analysed_tables(articles, alias_files=()) -> dict:
     """mentions, entities and quotes of `articles`."""
-    from flows.build import NLP_EXTRACTORS, entities_task
-    from flows.entities import load_aliases
-    from flows.nlp import analyse_articles
+    from flows.build import analyse_tables
 
-    analysed = [analyse_articles(articles, NLP_EXTRACTORS, processes=1)]
-    return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
+    return analyse_tables(articles, alias_files=list(alias_files))

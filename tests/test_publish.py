@@ -33,8 +33,8 @@ def test_first_release_layout_and_checksums(tmp_path):
     assert result.changed and result.version == "v1.0.0" and result.change == "first"
     assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"
     names = sorted(p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file())
-    assert names == ["SHA256SUMS", "articles.parquet", "csv/articles.csv", "csv/sources.csv",
-                     "manifest.json", "sources.parquet"]
+    assert names == ["README.md", "SHA256SUMS", "articles.parquet", "csv/articles.csv",
+                     "csv/sources.csv", "manifest.json", "sources.parquet"]
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.path,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -44,6 +44,26 @@ def test_first_release_layout_and_checksums(tmp_path):
     assert manifest["files"]["articles.parquet"]["bytes"] == (result.path / "articles.parquet").stat().st_size
     assert manifest["inputs"] == 5 and len(manifest["input_snapshot_sha256"]) == 64
     assert manifest["stages"]["clean"]["removed photo caption"] == 2
+
+
+def test_dataset_card_states_contents_rejections_and_measured_quality(tmp_path):
+    from evaluation.measure import recorded
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "blank.txt").write_text("   \n", encoding="utf-8")
+    tables, info = seed_tables(SEEDS, tmp_path / "in")
+    result = publish(tables, info | {"quality": recorded()}, tmp_path / "out")
+    card = (result.path / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("# newscorpus v1.0.0\n")
+    assert "| `articles` | 5 | one row per distinct article |" in card
+    assert "5 accepted, 0 duplicate, 1 rejected of 6 input files." in card
+    reason = tables["sources"].set_index("status").loc["rejected", "reason"].split(":")[0]
+    assert f"- {reason}: 1" in card
+    quotes = recorded()["quotes, held-out"]["coverage 30%"]
+    assert f"| quotes, held-out set | 120 quotes in 16 articles | {quotes['quotes']['precision']:.3f}" in card
+    assert f"{quotes['speaker accuracy']:.1%} (held-out)" in card
+    assert "| `word_count` | int32 | words in text |" in card
+    assert "README.md" in (result.path / "SHA256SUMS").read_text()
 
 
 def test_parquet_and_csv_hold_the_same_rows(tmp_path):
@@ -62,7 +82,7 @@ def test_parquet_and_csv_hold_the_same_rows(tmp_path):
 def test_same_inputs_give_byte_identical_files(tmp_path):
     first = publish(*seed_tables(), tmp_path / "a")
     second = publish(*seed_tables(), tmp_path / "b")
-    for path in ("articles.parquet", "sources.parquet", "csv/articles.csv", "manifest.json"):
+    for path in ("articles.parquet", "sources.parquet", "csv/articles.csv", "manifest.json", "README.md"):
         assert (first.path / path).read_bytes() == (second.path / path).read_bytes(), path
 
 

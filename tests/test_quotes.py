@@ -27,8 +27,13 @@ def quote(tables, opening: str) -> pd.Series:
     return rows.iloc[0]
 
 
+def fields(row: pd.Series, *names: str) -> tuple:
+    """The row's values, None for null."""
+    return tuple(None if pd.isna(row[name]) else row[name] for name in names)
+
+
 def who(row: pd.Series) -> tuple:
-    return row["kind"], row["speaker"], row["cue"], row["speaker_name"]
+    return fields(row, "kind", "speaker", "cue", "speaker_name")
 
 
 def test_seed_tables_pass_the_release_checks(seeds):
@@ -134,3 +139,76 @@ def test_scare_quotes_and_terms_are_not_quotes(bbc):
     texts = set(tables["quotes"]["text"])
     assert "affordable" not in texts  # 'new "affordable" homes'
     assert "flash estimate" not in texts  # 'a so-called "flash estimate"'
+
+
+@pytest.fixture(scope="module")
+def bbc_speakers(bbc) -> dict[str, pd.DataFrame]:
+    files = ["business/089.txt", "business/135.txt", "business/190.txt", "business/318.txt",
+             "entertainment/117.txt", "politics/012.txt", "politics/138.txt", "politics/165.txt",
+             "politics/199.txt"]
+    return build_tables(*(bbc / f for f in files))
+
+
+def test_a_following_paragraph_does_not_attribute_a_finished_quote(bbc_speakers):
+    # '"It would cost millions ...," Mr Kristiansen said. "That is just one of the
+    # costs."' and then a paragraph with "Judy Bell ... said": still Kristiansen.
+    row = quote(bbc_speakers, "That is just one of the costs.")
+    assert fields(row, "cue", "speaker_name") == (None, "Hans Arne Kristiansen")
+
+
+def test_a_quote_continues_the_speaker_of_reported_speech_before_it(bbc_speakers):
+    # 'Mr Fox said being able to close premises ... "If it's 12.30 on a Saturday ..."'
+    assert quote(bbc_speakers, "If it's 12.30 on a Saturday")["speaker_name"] == "Chris Fox"
+
+
+def test_said_name_set_off_by_commas(bbc_speakers):
+    # 'The European ministers' comments, said Junya Tanase of JPMorgan Chase bank in
+    # Tokyo, were "generally too weak to produce a market reaction".'
+    assert who(quote(bbc_speakers, "generally too weak")) == (
+        "partial", "Junya Tanase", "said", "Junya Tanase")
+
+
+def test_who_said_refers_to_the_name_before_it(bbc_speakers):
+    # 'backed by Culture, Media and Sport Secretary Tessa Jowell who said: "..."'
+    assert who(quote(bbc_speakers, "You wouldn't let your child")) == (
+        "direct", "Tessa Jowell", "said", "Tessa Jowell")
+
+
+def test_quoted_as_saying(bbc_speakers):
+    # '"...," the Interfax news agency quoted Mr Khodorkovsky as saying'
+    row = quote(bbc_speakers, "Yuganskneftegas has been sold")
+    assert (row["speaker"], row["speaker_name"]) == ("Khodorkovsky", "Mikhail Khodorkovsky")
+
+
+def test_adding_belongs_to_the_reporting_verb_not_the_reported_clause(bbc_speakers):
+    # 'He said Mr Blair had spoken with "such sincerity", adding: "He went beyond ..."'
+    row = quote(bbc_speakers, "He went beyond what we thought")
+    assert (row["speaker"], row["cue"], row["speaker_name"]) == ("He", "adding", "Gerry Conlon")
+
+
+def test_a_lead_describes_the_speaker_the_next_sentence_names(bbc_speakers):
+    # '..., the trade and industry secretary has said.\n\nPatricia Hewitt is expected ...'
+    row = quote(bbc_speakers, "Violent video games should carry")
+    assert (row["speaker"], row["speaker_name"]) == ("the trade and industry secretary", "Patricia Hewitt")
+    # '..., the UK's public spending watchdog has said.\n\nThe National Audit Office said ...'
+    assert quote(bbc_speakers, "EU member states are failing")["speaker_name"] == "National Audit Office"
+
+
+def test_made_it_clear_reports_the_clause_after_clear(bbc_speakers):
+    # 'And the European Union's monetary affairs commissioner, made it clear that action
+    # was necessary.'
+    row = quote(bbc_speakers, "action was necessary")
+    assert fields(row, "text", "kind", "cue") == ("action was necessary", "indirect", "made")
+
+
+def test_a_name_right_after_a_description_is_the_speaker(bbc_speakers):
+    # '..., the statistical office INSEE said.'
+    row = quote(bbc_speakers, "Gross domestic product (GDP) rose")
+    assert (row["speaker"], row["speaker_name"]) == ("INSEE", "INSEE")
+
+
+def test_real_name_joins_a_stage_name(bbc_speakers):
+    # 'Jay-Z, real name Shawn Carter, said: "I have inherited ..."'
+    row = quote(bbc_speakers, "I have inherited two of the most important")
+    entity = bbc_speakers["entities"].set_index("entity_id").loc[row["speaker_entity_id"]]
+    assert {"Jay-Z", "Shawn Carter"} <= set(entity["aliases"])

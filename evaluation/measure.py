@@ -1,0 +1,74 @@
+"""The quality figures every release's dataset card states.
+
+`measure` builds exactly the BBC articles the bundled gold annotates, with this code
+and the default model, and scores the result against each gold file. The figures are
+recorded in evaluation/quality.json (`newscorpus measure --record`); a test re-measures
+them, so the card can never state figures the code no longer earns.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from evaluation import mentions, quotes
+from evaluation.common import GOLD, read_gold
+
+QUALITY_FILE = Path(__file__).resolve().parent / "quality.json"
+# What is scored, against which gold file: (scores key, evaluation module, gold file).
+GOLD_SETS = [
+    ("mentions", mentions, mentions.GOLD_FILE),
+    ("quotes", quotes, quotes.GOLD_FILE),
+    ("quotes, held-out", quotes, GOLD / "quotes_bbc_heldout.jsonl"),
+]
+DECIMALS = 3
+
+
+def measure(corpora: Path) -> dict:
+    """Scores of every gold set, on a fresh build of its articles from `corpora`."""
+    from flows.build import build_tables
+    from flows.nlp import DEFAULT_MODEL, model_description
+    from flows.publish import publish_release
+
+    with tempfile.TemporaryDirectory(prefix="newscorpus-measure-") as folder:
+        root = Path(folder)
+        corpus_names = set()
+        for _key, _module, gold_file in GOLD_SETS:
+            for article in read_gold(gold_file, _items(gold_file)):
+                corpus_names.add(article.source_uri.split("/")[0])
+                target = root / "corpora" / article.source_uri
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(corpora / article.source_uri, target)
+        tables = build_tables([str(root / "corpora" / name) for name in sorted(corpus_names)])
+        release = publish_release(tables, root / "output", {}).path
+        model = model_description(DEFAULT_MODEL)
+        scores = {"model": f"{model['name']} {model['version']}"}
+        for key, module, gold_file in GOLD_SETS:
+            scores[key] = {"gold": gold_file.name, **module.evaluate(release, gold_file)}
+    return rounded(scores)
+
+
+def _items(gold_file: Path) -> str:
+    return "mentions" if gold_file.name.startswith("mentions") else "quotes"
+
+
+def rounded(value):
+    """Floats to DECIMALS places, everywhere in a nested structure."""
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+def recorded() -> dict:
+    """The figures recorded in evaluation/quality.json."""
+    return json.loads(QUALITY_FILE.read_text(encoding="utf-8"))
+
+
+def record(scores: dict) -> None:
+    QUALITY_FILE.write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
