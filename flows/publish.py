@@ -25,6 +25,10 @@ import pyarrow
 import pyarrow.parquet as pq
 
 from flows.card import render_card
+from flows.changelog import write_changelog
+from flows.datapackage import datapackage
+from flows.plots import write_plots
+from flows.quality import QualityCheckFailed, check_quality
 from schemas import MODELS, arrow_schema
 
 ROW_GROUP_ROWS = 10_000
@@ -33,6 +37,8 @@ PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "row_group_siz
 VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 FIRST_VERSION = (1, 0, 0)
 MANIFEST, CHECKSUMS, LATEST, CARD = "manifest.json", "SHA256SUMS", "LATEST", "README.md"
+DATAPACKAGE = "datapackage.json"
+FAILED_REPORT = "quality-of-blocked-build"
 
 
 @dataclass(frozen=True)
@@ -90,19 +96,51 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
     previous_manifest = read_manifest(output / previous) if previous else None
     change = classify_change(previous_manifest, manifest)
     if change == "none":
-        _point_latest(output, previous)
+        point_latest(output, previous)
         return PublishResult(previous, output / previous, changed=False, change=change)
 
     version = version_name(bump(history[-1] if history else None, change))
     manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
     (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
-    (staging / CARD).write_text(render_card(manifest, tables), encoding="utf-8")
+    write_documents(staging, manifest, tables, output / previous if previous else None)
     write_checksums(staging, manifest["files"])
     os.chmod(staging, 0o755)
     final = output / version
     staging.rename(final)
-    _point_latest(output, version)
+    point_latest(output, version)
     return PublishResult(version, final, changed=True, change=change)
+
+
+def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame],
+                    previous: Path | None) -> None:
+    """What a reader needs beside the data: the quality report (a failed critical
+    expectation raises, so nothing is published), the data package descriptor, the
+    changelog, plots and the dataset card."""
+    previous_counts = read_manifest(previous)["counts"] if previous else None
+    try:
+        checks = check_quality(tables, previous_counts, folder)
+        # Data Docs' index lists results with JavaScript from CDNs; link the pages too.
+        checks["pages"] = sorted(p.relative_to(folder).as_posix()
+                                 for p in (folder / "quality" / "validations").rglob("*.html"))
+    except QualityCheckFailed as failure:
+        _keep_failed_report(folder, failure)
+        raise
+    package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
+    (folder / DATAPACKAGE).write_text(_canonical_json(package, indent=2) + "\n", encoding="utf-8")
+    write_changelog(folder, previous)
+    plots = write_plots(tables, folder)
+    (folder / CARD).write_text(render_card(manifest, tables, plots, checks), encoding="utf-8")
+
+
+def _keep_failed_report(folder: Path, failure: QualityCheckFailed) -> None:
+    """Move the report of a blocked release beside the releases, where a person can
+    read it (the staging folder is about to go)."""
+    kept = folder.parent / FAILED_REPORT
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.move(str(folder / "quality"), kept)
+    report = kept / "index.html"
+    failure.args = (failure.args[0].replace(str(failure.report), str(report)),)
+    failure.report = report
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, dict]:
@@ -189,7 +227,7 @@ def _data_files(manifest: dict) -> dict:
             if path.endswith(".parquet") or path.startswith("csv/")}
 
 
-def _point_latest(output: Path, version: str) -> None:
+def point_latest(output: Path, version: str) -> None:
     pointer = output / LATEST
     if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == version:
         return

@@ -33,8 +33,11 @@ def test_first_release_layout_and_checksums(tmp_path):
     assert result.changed and result.version == "v1.0.0" and result.change == "first"
     assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"
     names = sorted(p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file())
-    assert names == ["README.md", "SHA256SUMS", "articles.parquet", "csv/articles.csv",
-                     "csv/sources.csv", "manifest.json", "sources.parquet"]
+    top = sorted({name.split("/")[0] for name in names})
+    assert top == ["CHANGELOG.md", "README.md", "SHA256SUMS", "articles.parquet", "csv",
+                   "datapackage.json", "manifest.json", "plots", "quality", "sources.parquet"]
+    assert {"csv/articles.csv", "csv/sources.csv", "quality/index.html", "quality/results.json",
+            "plots/articles_by_outlet.png"} <= set(names)
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.path,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -132,3 +135,20 @@ def test_leftovers_of_a_killed_build_are_cleared_and_never_count(tmp_path):
     result = publish(*seed_tables(), tmp_path)
     assert result.version == "v1.0.0"
     assert not (tmp_path / ".building-killed").exists()
+
+
+def test_a_failed_critical_expectation_blocks_the_release(tmp_path):
+    from flows.quality import QualityCheckFailed
+
+    tables, info = seed_tables()
+    publish(tables, info, tmp_path)
+    kept = tables["articles"]["article_id"].iloc[:2]
+    collapsed = {"articles": tables["articles"][tables["articles"]["article_id"].isin(kept)],
+                 "sources": tables["sources"][tables["sources"]["article_id"].isin(kept)]}
+    with pytest.raises(QualityCheckFailed, match="articles") as failure:
+        publish(collapsed, info, tmp_path)
+    assert releases(tmp_path) == [(1, 0, 0)]
+    assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"
+    assert not list(tmp_path.glob(".building-*"))
+    report = tmp_path / "quality-of-blocked-build" / "index.html"
+    assert report.is_file() and str(report) in str(failure.value)

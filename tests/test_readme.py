@@ -6,9 +6,15 @@ import contextlib
 import io
 import os
 import re
+import shlex
 from pathlib import Path
 
-from test_publish import publish, seed_tables
+import pytest
+
+from flows.cli import main
+from flows.publish import publish_release
+
+from conftest import SEEDS, build_tables
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -17,23 +23,46 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
 
-def test_loading_snippets_run_against_a_release(tmp_path):
-    publish(*seed_tables(), tmp_path / "output")
-    blocks = python_blocks()
-    assert len(blocks) == 2
+@pytest.fixture(scope="module")
+def seeds_release(tmp_path_factory) -> Path:
+    """A folder holding output/, a release of the seeds with every table."""
+    root = tmp_path_factory.mktemp("readme")
+    publish_release(build_tables(SEEDS), root / "output", {})
+    return root
+
+
+def run_in(folder: Path, action) -> list[str]:
     printed = io.StringIO()
     cwd = os.getcwd()
-    os.chdir(tmp_path)
+    os.chdir(folder)
     try:
         with contextlib.redirect_stdout(printed):
-            for block in blocks:
-                exec(compile(block, "README.md", "exec"), {})
+            action()
     finally:
         os.chdir(cwd)
-    lines = printed.getvalue().splitlines()
+    return printed.getvalue().splitlines()
+
+
+def test_loading_snippets_run_against_a_release(seeds_release):
+    blocks = python_blocks()
+    assert len(blocks) == 3
+    lines = run_in(seeds_release, lambda: [exec(compile(b, "README.md", "exec"), {}) for b in blocks])
     assert lines[0] == "5 articles from 5 inputs"
     assert lines[1] == "{'accepted': 5}"
-    assert lines[2].startswith("[('accepted', 5, ")
+    kinds = eval(lines[2])
+    assert set(kinds) == {"direct", "partial", "indirect"} and sum(kinds.values()) >= 20
+    about_iraq = eval(lines[3])
+    assert about_iraq[0] == ("Reuters", 4)
+    people = eval(lines[4])
+    assert len(people) == 3 and people[0][1] >= people[1][1] >= people[2][1] >= 3
+
+
+def test_sql_command_as_written(seeds_release):
+    command = re.search(r"^\.venv/bin/newscorpus (sql .*)$", README.read_text(encoding="utf-8"), re.M)[1]
+    lines = run_in(seeds_release, lambda: main(shlex.split(command)))
+    table = "\n".join(lines)
+    for kind in ("direct", "partial", "indirect"):
+        assert re.search(rf"│ {kind} +│ +\d+ │", table), table
 
 
 def test_quality_figures_are_the_recorded_ones():

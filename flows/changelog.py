@@ -1,0 +1,115 @@
+"""What changed between two releases, per table: rows added, removed and changed by
+key, and columns added, removed or retyped. The same report is every release's
+CHANGELOG.md (newest entry first) and what `newscorpus diff vA vB` prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from schemas import PRIMARY_KEYS
+
+EXAMPLE_KEYS = 5
+CHANGELOG = "CHANGELOG.md"
+
+
+def diff_releases(old: Path, new: Path) -> dict:
+    """{"from", "to", "tables": {table: counts and example keys}, "schema": {table:
+    column changes}} between two release folders."""
+    old_manifest, new_manifest = (_manifest(p) for p in (old, new))
+    tables = sorted(set(old_manifest["counts"]) | set(new_manifest["counts"]))
+    return {
+        "from": old_manifest.get("version", old.name),
+        "to": new_manifest.get("version", new.name),
+        "tables": {name: diff_table(_rows(old, name), _rows(new, name), PRIMARY_KEYS[name])
+                   for name in tables},
+        "schema": {name: change for name in tables
+                   if (change := diff_schema(old_manifest["schema"].get(name, []),
+                                             new_manifest["schema"].get(name, [])))},
+    }
+
+
+def diff_table(old: pd.DataFrame | None, new: pd.DataFrame | None, key: str) -> dict:
+    """Counts of rows added, removed, changed and unchanged, matched by `key`."""
+    old_rows = _digests(old, key) if old is not None else pd.Series(dtype=object)
+    new_rows = _digests(new, key) if new is not None else pd.Series(dtype=object)
+    added = new_rows.index.difference(old_rows.index)
+    removed = old_rows.index.difference(new_rows.index)
+    common = new_rows.index.intersection(old_rows.index)
+    changed = common[(new_rows[common] != old_rows[common]).to_numpy()]
+    return {
+        "added": len(added), "removed": len(removed), "changed": len(changed),
+        "unchanged": len(common) - len(changed),
+        "examples": {kind: sorted(map(str, keys))[:EXAMPLE_KEYS]
+                     for kind, keys in (("added", added), ("removed", removed), ("changed", changed))
+                     if len(keys)},
+    }
+
+
+def diff_schema(old: list[dict], new: list[dict]) -> dict:
+    old_types = {c["name"]: c["type"] for c in old}
+    new_types = {c["name"]: c["type"] for c in new}
+    change = {
+        "added columns": [c for c in new_types if c not in old_types],
+        "removed columns": [c for c in old_types if c not in new_types],
+        "retyped columns": [f"{c}: {old_types[c]} -> {new_types[c]}" for c in new_types
+                            if c in old_types and old_types[c] != new_types[c]],
+    }
+    return {kind: columns for kind, columns in change.items() if columns}
+
+
+def render(diff: dict) -> str:
+    """The diff as a Markdown section."""
+    lines = [f"## {diff['to']} (since {diff['from']})", "",
+             "| table | added | removed | changed | unchanged |", "|---|---:|---:|---:|---:|"]
+    for name, counts in diff["tables"].items():
+        lines.append(f"| {name} | {counts['added']:,} | {counts['removed']:,} | "
+                     f"{counts['changed']:,} | {counts['unchanged']:,} |")
+    examples = [(name, kind, keys) for name, counts in diff["tables"].items()
+                for kind, keys in counts["examples"].items()]
+    if examples:
+        lines += ["", "Examples, by key:", ""]
+        lines += [f"- {name} {kind}: {', '.join(f'`{k}`' for k in keys)}" for name, kind, keys in examples]
+    if diff["schema"]:
+        lines += ["", "Schema changes:", ""]
+        lines += [f"- {name}, {kind}: {', '.join(columns)}"
+                  for name, change in diff["schema"].items() for kind, columns in change.items()]
+    else:
+        lines += ["", "No schema changes."]
+    return "\n".join(lines) + "\n"
+
+
+def write_changelog(release: Path, previous: Path | None) -> None:
+    """CHANGELOG.md for `release`: its changes since `previous`, then the previous
+    release's changelog, so each release carries the whole history."""
+    manifest = _manifest(release)
+    if previous is None:
+        counts = ", ".join(f"{name} {n:,}" for name, n in sorted(manifest["counts"].items()))
+        entry = f"## {manifest['version']}\n\nFirst release: {counts} rows.\n"
+        history = ""
+    else:
+        entry = render(diff_releases(previous, release))
+        older = previous / CHANGELOG
+        history = older.read_text(encoding="utf-8").split("\n", 2)[2] if older.is_file() else ""
+    (release / CHANGELOG).write_text(f"# Changelog\n\n{entry}\n{history}".rstrip("\n") + "\n",
+                                     encoding="utf-8")
+
+
+def _manifest(release: Path) -> dict:
+    return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _rows(release: Path, name: str) -> pd.DataFrame | None:
+    path = release / f"{name}.parquet"
+    return pq.read_table(path).to_pandas() if path.is_file() else None
+
+
+def _digests(df: pd.DataFrame, key: str) -> pd.Series:
+    """One hash per row, indexed by key; list cells hashed as JSON text."""
+    comparable = df.astype(object).map(lambda v: json.dumps(list(v)) if hasattr(v, "__len__")
+                                       and not isinstance(v, str) else v)
+    return pd.Series(pd.util.hash_pandas_object(comparable, index=False).to_numpy(),
+                     index=df[key].astype(str).to_numpy())

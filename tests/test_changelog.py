@@ -1,0 +1,62 @@
+"""CHANGELOG.md and `newscorpus diff`: rows added, removed and changed by key, and
+schema changes, between real releases."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from flows.changelog import diff_schema
+from flows.cli import main
+
+from test_publish import publish, seed_tables
+
+
+def changed_release(tmp_path):
+    """v1.0.0 of the seeds, then v1.1.0 with one article retitled and one input gone."""
+    tables, info = seed_tables()
+    first = publish(tables, info, tmp_path)
+    articles, sources = tables["articles"].copy(), tables["sources"].copy()
+    gone = articles["article_id"].iloc[0]
+    articles = articles[articles["article_id"] != gone].reset_index(drop=True)
+    sources = sources[sources["article_id"] != gone].reset_index(drop=True)
+    retitled = articles["article_id"].iloc[0]
+    articles.loc[0, "title"] = "A corrected headline"
+    second = publish({"articles": articles, "sources": sources}, info, tmp_path)
+    return first, second, gone, retitled
+
+
+def test_changelog_counts_rows_by_key_and_keeps_history(tmp_path):
+    first, second, gone, retitled = changed_release(tmp_path)
+    assert (first.version, second.version) == ("v1.0.0", "v1.1.0")
+    changelog = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.startswith("# Changelog\n\n## v1.1.0 (since v1.0.0)\n")
+    assert "| articles | 0 | 1 | 1 | 3 |" in changelog
+    assert "| sources | 0 | 1 | 0 | 4 |" in changelog
+    assert f"- articles removed: `{gone}`" in changelog
+    assert f"- articles changed: `{retitled}`" in changelog
+    assert "No schema changes." in changelog
+    # The first release's entry follows, so every release carries the whole history.
+    assert changelog.index("## v1.1.0") < changelog.index("## v1.0.0\n\nFirst release: articles 5, sources 5 rows.")
+    assert "CHANGELOG.md" in (second.path / "SHA256SUMS").read_text()
+
+
+def test_diff_command_prints_the_changelog_entry(tmp_path):
+    _first, second, _gone, _retitled = changed_release(tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["diff", "v1.0.0", "v1.1.0", "--output", str(tmp_path)]) == 0
+    entry = printed.getvalue()
+    changelog = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert entry.startswith("## v1.1.0 (since v1.0.0)") and entry in changelog
+    with contextlib.redirect_stderr(io.StringIO()) as errors:
+        assert main(["diff", "v0.9.0", "--output", str(tmp_path)]) == 1
+    assert "no release v0.9.0" in errors.getvalue()
+
+
+def test_schema_changes_name_the_columns():
+    old = [{"name": "a", "type": "string"}, {"name": "b", "type": "int32"}, {"name": "c", "type": "string"}]
+    new = [{"name": "a", "type": "string"}, {"name": "b", "type": "int64"}, {"name": "d", "type": "string"}]
+    assert diff_schema(old, new) == {"added columns": ["d"], "removed columns": ["c"],
+                                     "retyped columns": ["b: int32 -> int64"]}
+    assert diff_schema(old, old) == {}
