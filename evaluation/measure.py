@@ -3,7 +3,8 @@
 `measure` builds exactly the BBC articles the bundled gold annotates, with this code
 and the default model, and scores the result against each gold file. The figures are
 recorded in evaluation/quality.json (`newscorpus measure --record`); a test re-measures
-them, so the card can never state figures the code no longer earns.
+them wherever the BBC corpus is present and fails when they moved, so the card does
+not state figures the code no longer earns.
 """
 
 from __future__ import annotations

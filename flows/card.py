@@ -131,7 +131,7 @@ def _quality(manifest: dict) -> str | None:
         f"the tuning set's errors; the held-out set was never used for that, so its "
         f"figures are the ones to expect on other news.",
     ]
-    if used != quality["model"]:
+    if model and used != quality["model"]:
         lines += ["", f"This release was built with {used}, not the measured model: its "
                       f"quality may differ."]
     return "\n".join(lines)

@@ -34,8 +34,11 @@ def diff_releases(old: Path, new: Path) -> dict:
 
 def diff_table(old: pd.DataFrame | None, new: pd.DataFrame | None, key: str) -> dict:
     """Counts of rows added, removed, changed and unchanged, matched by `key`."""
-    old_rows = _digests(old, key) if old is not None else pd.Series(dtype=object)
-    new_rows = _digests(new, key) if new is not None else pd.Series(dtype=object)
+    # Rows are compared on the columns both versions have: a new column alone does
+    # not make every row "changed" (the schema changes say it was added).
+    common = [c for c in (new.columns if new is not None else []) if old is not None and c in old.columns]
+    old_rows = _digests(old[common], key) if old is not None and key in common else _keys_only(old, key)
+    new_rows = _digests(new[common], key) if new is not None and key in common else _keys_only(new, key)
     added = new_rows.index.difference(old_rows.index)
     removed = old_rows.index.difference(new_rows.index)
     common = new_rows.index.intersection(old_rows.index)
@@ -105,6 +108,13 @@ def _manifest(release: Path) -> dict:
 def _rows(release: Path, name: str) -> pd.DataFrame | None:
     path = release / f"{name}.parquet"
     return pq.read_table(path).to_pandas() if path.is_file() else None
+
+
+def _keys_only(df: pd.DataFrame | None, key: str) -> pd.Series:
+    """A table on one side only: its keys, with nothing to compare."""
+    if df is None or key not in df.columns:
+        return pd.Series(dtype=object)
+    return pd.Series(0, index=df[key].astype(str).to_numpy())
 
 
 def _digests(df: pd.DataFrame, key: str) -> pd.Series:

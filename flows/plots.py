@@ -26,6 +26,10 @@ WIDTH_INCHES, DPI = 8.0, 120
 COLOUR, GREY = "#4C72B0", "#A0A0A0"
 
 
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"]
+
+
 def write_plots(tables: dict[str, pd.DataFrame], folder: Path) -> list[dict]:
     """Draw every chart that has data into `folder/plots/`; returns
     [{"path": "plots/<name>.png", "title": ..., "alt": ...}] in card order."""
@@ -196,7 +200,7 @@ def _month_range(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _month(day: dt.date) -> str:
-    return day.strftime("%B %Y")
+    return f"{MONTH_NAMES[day.month - 1]} {day.year}"  # not strftime: it follows the locale
 
 
 def _label(text: str) -> str:

@@ -108,6 +108,7 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
     final = output / version
     staging.rename(final)
     point_latest(output, version)
+    shutil.rmtree(output / FAILED_REPORT, ignore_errors=True)  # about a build since superseded
     return PublishResult(version, final, changed=True, change=change)
 
 

@@ -350,9 +350,11 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
     named_after = _name_after_parenthetical_cue(cue)
     if named_after is not None:
         return named_after
-    quoted_person = [c for c in cue.children if c.dep_ == "dobj" and not _inside(c.idx, quoted)]
-    if cue.lemma_ == "quote" and quoted_person and any(t.lower_ == "saying" for t in cue.subtree):
-        return quoted_person[0]  # "Interfax quoted Mr Khodorkovsky as saying"
+    quoting = cue if cue.lemma_ == "quote" else next((a for a in cue.ancestors if a.lemma_ == "quote"), None)
+    if quoting is not None and any(t.lower_ == "saying" for t in quoting.subtree):
+        quoted_person = [c for c in quoting.children if c.dep_ == "dobj" and not _inside(c.idx, quoted)]
+        if quoted_person:
+            return quoted_person[0]  # "Interfax quoted Mr Khodorkovsky as saying"
     verb = _reporting_ancestor(cue) if cue.tag_ == "VBG" else cue
     for _ in range(3):
         outside = [c for c in verb.children if not _inside(c.idx, quoted)]
@@ -366,10 +368,6 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
             return _relative_antecedent(subjects[0])  # "the committee, which said": the committee
         if subjects:
             return subjects[0]
-        if verb.dep_ in ("advcl", "xcomp") and verb.head.lemma_ == "quote":
-            quoted_people = [c for c in verb.head.children if c.dep_ == "dobj"]
-            if quoted_people:
-                return quoted_people[0]  # "quoted Mr Khodorkovsky as saying" (cue: saying)
         if inverted and verb is cue and (_directly_after_quote(cue, quoted) or _final_cue(cue)):
             return inverted[0]
         if verb.dep_ == "relcl":
@@ -434,7 +432,7 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
     holding = [m for m in mentions if m["start"] <= start and end <= m["end"]]
     if holding:
         titled = [p for p in mentions if p["label"] == "PERSON"
-                  and _title_between(_text(token.doc), holding[0], p)]
+                  and _title_between(token.doc, holding[0], p)]
         chosen = titled[0] if titled and holding[0]["label"] != "PERSON" else holding[0]
         return chosen["start"], chosen["end"]
     if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
@@ -468,12 +466,13 @@ def _own_phrase(token) -> list:
                        for a in [t, *t.ancestors])]
 
 
-def _title_between(text: str, organisation: dict, person: dict) -> bool:
+def _title_between(doc, organisation: dict, person: dict) -> bool:
     """ "Culture Secretary Tessa Jowell", "Usdaw general secretary John Hannett": a
-    person named right after an organisation and a title or two."""
-    between = text[organisation["end"]:person["start"]]
-    return 0 <= person["start"] - organisation["end"] and len(between.split()) <= 3 \
-        and re.fullmatch(r"[\w\s'’-]*", between) is not None
+    person named right after an organisation and a title or two (nouns and adjectives,
+    not "Microsoft said Bill Gates")."""
+    between = _tokens_between(doc, organisation["end"], person["start"])
+    return 0 <= person["start"] - organisation["end"] and len(between) <= TITLE_WORDS_BEFORE_NAME \
+        and all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in between)
 
 
 def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],

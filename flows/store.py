@@ -47,6 +47,11 @@ ARCHIVE_MTIME = 0  # any constant would do; it only has to be the same every tim
 SHA256_HEX = frozenset("0123456789abcdef")
 
 
+# Releases (Parquet is compressed already) unpack to a few times their archive's size;
+# far more is a decompression bomb that would fill the disk.
+MAX_EXPANSION = 100
+
+
 class StoreError(Exception):
     """A problem with a release, a store or a download; the message says what to do."""
 
@@ -273,9 +278,11 @@ def check_entry(entry: dict) -> None:
     if not VERSION_FOLDER.match(entry["version"]):
         raise ValueError(f"version {entry['version']!r} is not like v1.2.3")
     archive = entry["archive"]
-    # A bare file name: an index must not point readers anywhere outside the store.
-    if not archive or "/" in archive or "\\" in archive or archive in (".", ".."):
-        raise ValueError(f"archive {archive!r} of {entry['version']} is not a file name")
+    # Exactly the name pack() gives: an index must not point readers anywhere outside
+    # the store ("../x", "file:x", "data:...").
+    if archive != archive_name(entry["version"]):
+        raise ValueError(f"archive {archive!r} of {entry['version']} is not "
+                         f"{archive_name(entry['version'])!r}")
     if not isinstance(entry["bytes"], int) or entry["bytes"] < 0:
         raise ValueError(f"bytes of {entry['version']} is not a size")
     sha256 = entry["sha256"]
@@ -293,7 +300,13 @@ class Source:
         self.name = source
         self.http = is_http(source)
         if self.http:
-            self.root = source.rstrip("/") + "/"
+            parts = urllib.parse.urlsplit(source)
+            if parts.query or parts.fragment:
+                raise StoreError(f"{source}: a store URL with a query or fragment is not "
+                                 "supported; give the folder that holds releases.json")
+            # Spaces and non-ASCII characters are sent percent-encoded, as browsers do.
+            path = urllib.parse.quote(parts.path.rstrip("/") + "/", safe="/%")
+            self.root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
         else:
             self.fs, self.root = open_store(source)
 
@@ -306,7 +319,7 @@ class Source:
             if self.http:
                 return urllib.request.urlopen(location, timeout=HTTP_TIMEOUT_SECONDS)
             return self.fs.open(location, "rb")
-        except OSError as error:  # urllib's URLError and HTTPError are OSErrors too
+        except (OSError, ValueError, UnicodeError) as error:  # URLError and HTTPError are OSErrors
             raise StoreError(f"cannot read {what} at {location} ({error}): {advice}") from error
 
 
@@ -405,6 +418,11 @@ def unpack(archive: Path, into: Path, version: str) -> Path:
             members = tar.getmembers()
             for member in members:
                 check_member(member, version, archive.name)
+            unpacked = sum(member.size for member in members)
+            if unpacked > MAX_EXPANSION * archive.stat().st_size:
+                raise StoreError(f"{archive.name} would unpack to {unpacked:,} bytes, over "
+                                 f"{MAX_EXPANSION} times its size: refusing a likely "
+                                 "decompression bomb; tell the store's publisher")
             # Our checks say what is wrong; the "data" filter guards what they might miss.
             tar.extractall(into, members=members, filter="data")
     except (tarfile.TarError, gzip.BadGzipFile, EOFError, zlib.error) as error:

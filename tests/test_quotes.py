@@ -212,3 +212,18 @@ def test_real_name_joins_a_stage_name(bbc_speakers):
     row = quote(bbc_speakers, "I have inherited two of the most important")
     entity = bbc_speakers["entities"].set_index("entity_id").loc[row["speaker_entity_id"]]
     assert {"Jay-Z", "Shawn Carter"} <= set(entity["aliases"])
+
+
+def test_a_name_after_an_organisations_verb_is_not_its_title(tmp_path):
+    # Only titles join an organisation to the person after it ("Usdaw general secretary
+    # John Hannett"); "Microsoft told Steve Ballmer" is Microsoft speaking to him.
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(
+        'Microsoft said Bill Gates would step down from the board next year, a move long '
+        'expected by investors and analysts in the technology industry.\n\n"We will miss him," '
+        'Microsoft told Steve Ballmer in a statement released on Monday to the press and staff.\n',
+        encoding="utf-8")
+    tables = build_tables(tmp_path / "in")
+    assert fields(quote(tables, "We will miss him"), "speaker", "speaker_name") == ("Microsoft", "Microsoft")
+    assert fields(quote(tables, "Bill Gates would step down"), "speaker", "speaker_name") == (
+        "Microsoft", "Microsoft")

@@ -339,3 +339,36 @@ def test_publish_and_download_commands_round_trip_over_http(releases, tmp_path, 
     assert (target / "LATEST").read_text() == "v1.1.0\n"
     assert main(["download", "v2.0.0", "--from", str(store), "--to", str(target), "--quiet"]) == 1
     assert "v2.0.0 is not in the store" in capsys.readouterr().err
+
+
+def test_odd_urls_and_foreign_archive_names_are_refused(releases, tmp_path, serve):
+    store, target = tmp_path / "my store", tmp_path / "data"
+    publish_to_store(releases[0], str(store))
+    root = serve(tmp_path)
+    # A folder with a space in its name is reached percent-encoded.
+    assert download("latest", f"{root}/my store", target, progress=False).name == "v1.0.0"
+    with pytest.raises(StoreError, match="query or fragment is not supported"):
+        download("latest", f"{root}/my%20store?sig=x", tmp_path / "other", progress=False)
+    with pytest.raises(StoreError, match="cannot read the release index"):
+        download("latest", f"{root}/données", tmp_path / "other", progress=False)
+    index = read_index(store)
+    index["releases"][0]["archive"] = "file:newscorpus-v1.0.0.tar.gz"  # outside the store
+    (store / INDEX).write_text(json.dumps(index), encoding="utf-8")
+    with pytest.raises(StoreError, match="is not 'newscorpus-v1.0.0.tar.gz'"):
+        download("latest", str(store), tmp_path / "other", progress=False)
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_decompression_bomb_is_refused(tmp_path):
+    store, target = tmp_path / "store", tmp_path / "data"
+    store.mkdir()
+    archive = store / "newscorpus-v1.0.0.tar.gz"
+    zeros = 50 * 1024 * 1024  # compresses to about 50 kB
+    with tarfile.open(archive, "w:gz") as tar:
+        file = tarfile.TarInfo("v1.0.0/zeros.bin")
+        file.size = zeros
+        tar.addfile(file, io.BytesIO(bytes(zeros)))
+    write_index(store, archive, "v1.0.0")
+    with pytest.raises(StoreError, match="decompression bomb"):
+        download("v1.0.0", str(store), target, progress=False)
+    assert list(target.iterdir()) == []
