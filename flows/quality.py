@@ -197,7 +197,7 @@ def check_quality(tables: dict[str, pd.DataFrame], previous_counts: dict[str, in
     results_json = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (report / RESULTS_FILE).write_text(results_json, encoding="utf-8")
     # From the JSON written, so the summary agrees with it and holds plain Python values.
-    summary = _summary(json.loads(results_json))
+    summary = summarise_results(json.loads(results_json))
     if any(failure["critical"] for failure in summary["failed"]):
         raise QualityCheckFailed(summary, report / "index.html")
     return summary
@@ -318,7 +318,7 @@ def _drop_unused_assets(report: Path) -> None:
             folder.rmdir()
 
 
-def _summary(results: dict[str, dict]) -> dict:
+def summarise_results(results: dict[str, dict]) -> dict:
     outcomes = [(table, r) for table in PRIMARY_KEYS if table in results for r in results[table]["results"]]
     return {
         "expectations": len(outcomes),

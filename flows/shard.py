@@ -24,21 +24,32 @@ RECORD_COLUMNS = ["source_uri", "raw_sha256", "reason", "title", "text", "publis
 class ShardResult:
     records: pd.DataFrame
     stats: Counter = field(default_factory=Counter)
+    # What the stages did for each input, in the order of `records` (kept in the cache).
+    input_stats: list[Counter] = field(default_factory=list)
 
 
 def prepare_shard(inputs: list[InputFile]) -> ShardResult:
-    rows, stats = [], Counter()
-    for item in inputs:
-        record = read_input(item)
-        stats["ingest.inputs"] += 1
-        row = {"source_uri": record.source_uri, "raw_sha256": record.raw_sha256,
-               "reason": record.reason}
-        if record.text is not None:
-            row.update(_article_row(record.text, stats))
-        if row["reason"] is not None:
-            stats[f"rejected.{reason_kind(row['reason'])}"] += 1
-        rows.append(row)
-    return ShardResult(pd.DataFrame(rows, columns=RECORD_COLUMNS), stats)
+    prepared = [prepare_input(item) for item in inputs]
+    return shard_result([row for row, _ in prepared], [stats for _, stats in prepared])
+
+
+def shard_result(rows: list[dict], input_stats: list[Counter]) -> ShardResult:
+    return ShardResult(pd.DataFrame(rows, columns=RECORD_COLUMNS), sum(input_stats, Counter()),
+                       input_stats)
+
+
+def prepare_input(item: InputFile) -> tuple[dict, Counter]:
+    """One input's record (an article's fields, or the reason it was rejected) and
+    what each stage did to it."""
+    stats = Counter()
+    record = read_input(item)
+    stats["ingest.inputs"] += 1
+    row = {"source_uri": record.source_uri, "raw_sha256": record.raw_sha256, "reason": record.reason}
+    if record.text is not None:
+        row.update(_article_row(record.text, stats))
+    if row["reason"] is not None:
+        stats[f"rejected.{reason_kind(row['reason'])}"] += 1
+    return row, stats
 
 
 def _article_row(text: str, stats: Counter) -> dict:

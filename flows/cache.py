@@ -1,0 +1,51 @@
+"""Results of the per-article stages, kept between runs so a scheduled run over a
+growing feed only cleans and parses what is new.
+
+One SQLite file holds (stage, key) -> pickled value. Keys name everything a result
+depends on: the pipeline's code version (and the model, for NLP) and the input's
+identity and content, so a changed input, changed code or another model simply misses.
+Only the flow process opens the cache; tasks (possibly on Dask workers elsewhere) get
+the inputs that missed and return their results, which the flow stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS results (stage TEXT, key TEXT, value BLOB, PRIMARY KEY (stage, key))"
+BATCH = 500  # keys per SQL query: SQLite limits the number of parameters
+
+
+class ResultCache:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path)
+        self._db.execute(SCHEMA)
+
+    def get_many(self, stage: str, keys: Iterable[str]) -> dict[str, object]:
+        keys = list(dict.fromkeys(keys))
+        found = {}
+        for i in range(0, len(keys), BATCH):
+            batch = keys[i:i + BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(f"SELECT key, value FROM results WHERE stage = ? AND key IN ({marks})",
+                                    [stage, *batch])
+            found.update((key, pickle.loads(value)) for key, value in rows)
+        return found
+
+    def put_many(self, stage: str, items: dict[str, object]) -> None:
+        with self._db:  # one transaction: a killed run leaves the cache as it was
+            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+                                 [(stage, key, pickle.dumps(value, protocol=5)) for key, value in items.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def cache_key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()

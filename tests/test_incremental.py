@@ -1,0 +1,72 @@
+"""Incremental runs: unchanged inputs reuse their cached cleaning and NLP results, and
+the output is byte-identical to a full build of the same inputs."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import sqlite3
+
+import pytest
+
+from flows.build import CACHE_FILE, build_flow
+
+from conftest import SEEDS
+
+pytestmark = pytest.mark.prefect
+
+DATA_FILES = ["articles.parquet", "sources.parquet", "mentions.parquet", "entities.parquet",
+              "quotes.parquet"]
+
+
+def same_data(first, second) -> bool:
+    return all((first / f).read_bytes() == (second / f).read_bytes() for f in DATA_FILES)
+
+
+def test_a_rerun_reuses_what_the_cache_holds(prefect_server, tmp_path):
+    output = tmp_path / "out"
+    first = build_flow(sources=[str(SEEDS)], output=str(output))
+    # Empty one article's cached NLP result: a run that reuses the cache shows it.
+    with sqlite3.connect(output / CACHE_FILE) as db:
+        key, value = db.execute("SELECT key, value FROM results WHERE stage = 'nlp' LIMIT 1").fetchone()
+        emptied = {name: [] for name in pickle.loads(value)}
+        db.execute("UPDATE results SET value = ? WHERE stage = 'nlp' AND key = ?",
+                   (pickle.dumps(emptied), key))
+    reused = build_flow(sources=[str(SEEDS)], output=str(output))
+    assert reused.changed and reused.version == "v1.1.0"
+    assert len(_table(reused.path, "mentions")) < len(_table(first.path, "mentions"))
+    # Without the cache every article is parsed again: the first release's data.
+    rebuilt = build_flow(sources=[str(SEEDS)], output=str(output), cache=False)
+    assert same_data(rebuilt.path, first.path)
+
+
+def test_a_changed_input_is_redone_and_the_result_equals_a_full_build(prefect_server, tmp_path):
+    feed = tmp_path / "feed"
+    shutil.copytree(SEEDS, feed)
+    build_flow(sources=[str(feed)], output=str(tmp_path / "incremental"))
+    changed = sorted(feed.glob("*.txt"))[1]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nThe Pentagon declined to comment "
+                       "further on the deployment, a spokesman said on Friday.\n", encoding="utf-8")
+    shutil.copy(sorted(feed.glob("*.txt"))[0], feed / "copy of the first article.txt")
+    incremental = build_flow(sources=[str(feed)], output=str(tmp_path / "incremental"))
+    full = build_flow(sources=[str(feed)], output=str(tmp_path / "full"), cache=False)
+    assert incremental.version == "v1.1.0" and full.version == "v1.0.0"
+    assert same_data(incremental.path, full.path)
+    # No change at all: nothing is published.
+    assert not build_flow(sources=[str(feed)], output=str(tmp_path / "incremental")).changed
+
+
+def _table(release, name):
+    import pandas as pd
+
+    return pd.read_parquet(release / f"{name}.parquet")
+
+
+def test_shards_on_a_local_dask_cluster_give_the_same_bytes(prefect_server, tmp_path):
+    from flows.build import api_for_workers, flow_on
+
+    single = build_flow(sources=[str(SEEDS)], output=str(tmp_path / "single"), shard_size=2, cache=False)
+    with api_for_workers():
+        on_dask = flow_on(workers=2)(sources=[str(SEEDS)], output=str(tmp_path / "dask"),
+                                     shard_size=2, cache=False)
+    assert same_data(on_dask.path, single.path)
