@@ -4,6 +4,7 @@ reviewed output for each seed) and the rules behind them."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from pathlib import Path
 
@@ -12,9 +13,9 @@ import pytest
 from flows.clean import clean_text, looks_like_title, split_paragraphs
 from flows.dates import is_date_line, parse_date
 from flows.ingest import discover_inputs, read_input
-from flows.normalise import article_fields, count_words, lead_of
+from flows.normalise import article_fields, count_words, detect_language, lead_of
 
-from conftest import SEEDS
+from conftest import SEEDS, corpus
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "seeds.json").read_text(encoding="utf-8"))
 BOILERPLATE = ["Post a Comment", "Comments", "Related Articles", "Post your comments",
@@ -179,3 +180,13 @@ def test_a_related_heading_followed_by_article_text_cuts_nothing():
 
 def test_word_count():
     assert count_words("U.S.-backed forces' 55-kilometer zone, Russia’s moves") == 6
+
+
+def test_languages_are_two_letter_codes_on_real_newswires():
+    # The language model's full set answers "pcm" for tables of figures, which the
+    # contract's language column cannot hold (a whole build failed on Reuters).
+    wires = json.loads((corpus("reuters21578") / "json-data" / "reut2-000.json").read_text(encoding="utf-8"))
+    languages = [detect_language(html.unescape(w["body"])) for w in wires if w.get("body")]
+    assert len(languages) > 900
+    assert all(len(code) == 2 and code.isalpha() for code in languages)
+    assert languages.count("en") / len(languages) > 0.97
