@@ -59,6 +59,7 @@ def extract_mentions(article_id: str, doc, _found: dict | None = None) -> list[d
             spans.append((*span, label))
     spans += defined_acronym_uses(text, spans)
     spans += surname_uses(text, spans)
+    spans = agree_short_forms(text, spans)
     sentence_starts = [sentence.start_char for sentence in doc.sents]
     return [{
         "mention_id": mention_id_for(article_id, start, end),
@@ -107,6 +108,27 @@ def surname_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int
             if not _overlaps(span, spans + found):
                 found.append((*span, "PERSON"))
     return found
+
+
+def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A one-word PERSON that is the first word of an organisation's proper name in the
+    same article is that organisation: "Marsh" after "Marsh & McLennan", unless it is
+    also a person's surname there ("Ford" beside "Bill Ford") or follows an honorific.
+    (Surnames the model called organisations are mended dataset-wide, in entities.)"""
+    persons = [re.split(r"[\s-]+", text[s:e]) for s, e, label in spans if label == "PERSON"]  # al-Assad
+    # Only proper names: "Marsh & McLennan", not "Assad regime", which names no firm.
+    organisations = [words for words, label in ((text[s:e].split(), label) for s, e, label in spans)
+                     if label == "ORG" and all(w[0].isupper() or w in ("&", "and", "of") for w in words)]
+    agreed = []
+    for start, end, label in spans:
+        word = text[start:end]
+        if label == "PERSON" and " " not in word \
+                and any(len(o) > 1 and o[0] == word for o in organisations) \
+                and not any(len(p) > 1 and p[-1] == word for p in persons) \
+                and not HONORIFIC_BEFORE.search(text, max(0, start - 8), start):
+            label = "ORG"
+        agreed.append((start, end, label))
+    return agreed
 
 
 def initials_match(acronym: str, name: str) -> bool:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flows.people import PRONOUN_GENDER, is_person_noun, name_gender
+
 # Lemmas of verbs that report speech (not thought: "believe", "hope" are left out).
 REPORTING_VERBS = {
     "say", "tell", "add", "state", "claim", "assert", "announce", "warn", "insist", "argue",
@@ -33,6 +35,7 @@ REPORTING_VERBS = {
     "forecast", "pledge", "threaten", "repeat", "reiterate", "signal", "estimate", "hint",
     "underline", "highlight", "told", "says", "cite", "protest", "brief",
     "answer", "shout", "cry", "whisper", "intimate", "proclaim",
+    "call", "brand", "dub", "hail", "label",  # 'called the sale "the swindle of the century"'
 }
 # Verbs that report speech only with their particle: "points out".
 PARTICLE_VERBS = {"point": "out"}
@@ -53,13 +56,23 @@ PERSON_NOUNS = {
 }
 ORGANISATION_NOUNS = {
     "outlet", "agency", "newspaper", "paper", "company", "firm", "group", "organisation",
-    "organization", "ministry", "department", "government", "bank", "report", "statement",
+    "organization", "ministry", "department", "government", "bank",
     "network", "channel", "website", "broadcaster", "militia", "party", "union", "council",
     "committee", "office", "army", "military", "coalition", "club", "association", "board",
-    "regulator", "authority", "body", "court", "commission", "study", "survey", "institute",
+    "regulator", "authority", "body", "court", "commission", "institute",
     "tank", "giant", "retailer", "airline", "carrier", "operator", "insurer",
     "lender", "watchdog", "publisher", "studio", "label", "team", "side", "federation",
 }
+# Heads that stand for any organisation named before ("the firm", "the group"); others
+# ("the committee", "the party") repeat a word of the name they stand for.
+GENERIC_ORGANISATION_NOUNS = {
+    "company", "firm", "group", "giant", "retailer", "airline", "carrier", "operator",
+    "insurer", "lender", "publisher", "studio", "label", "broadcaster", "network", "outlet",
+    "newspaper", "paper", "website", "organisation", "organization", "business", "maker",
+    "manufacturer", "chain", "conglomerate",
+}
+# What an organisation speaks through: "the report said", "a statement from X read".
+DOCUMENT_NOUNS = {"report", "statement", "study", "survey", "filing", "letter", "document"}
 TITLE_CUES = re.compile(
     r"\b(film|movie|song|single|album|book|novel|play|show|programme|program|series|"
     r"track|titled|entitled|called|named|dubbed|nicknamed|slogan|headline|campaign|known as)"
@@ -75,6 +88,7 @@ LEAD_NAMING_SENTENCES = 2
 SENTENCES_BACK = 4  # how far back a pronoun or description looks for its referent
 AFTER_SENTENCE_CUE_TOKENS = 6  # '"...." the company's chief executive said'
 MAX_SCARE_WORDS = 2
+POLL_SHARE = re.compile(r"%|per ?cent|percent|half|(?:(?:one|two|three)-)?(?:thirds?|quarters?)|majority|minority")
 
 
 @dataclass
@@ -163,6 +177,8 @@ def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[d
     for quote in quotes:
         quote.cue = _cue_for(doc, quote, quoted)
         quote.speaker = _speaker_of(quote.cue, quoted) if quote.cue is not None else None
+    quotes = [q for q in quotes if not (q.kind == "partial" and q.speaker is not None
+                                        and _is_quantity(q.speaker))]  # "92% said ..."
     quotes += _indirect_quotes(doc, quoted, quotes)
     quotes.sort(key=lambda q: q.start)
     return _rows(article_id, doc, quotes, mentions, quoted)
@@ -185,11 +201,13 @@ def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quot
     reported = any(_is_reporting_verb(t) for t in sentence if not _inside(t.idx, quoted))
     if words <= MAX_SCARE_WORDS and not reported:
         return None
-    opens_statement = (not lead or re.search(r"[:,.!?]$", lead) is not None
+    opens_statement = (not lead or re.search(r"[:,.!?][\"”’']?$", lead) is not None  # also '." "More ...
                        or _ends_with_reporting_verb(doc, start))
     whole_sentence = text[start].isupper() and re.search(r"[.!?]\W*$", text[start:end]) is not None
     if (opens_statement and not text[start].islower()) or (whole_sentence and lead.endswith(" that")):
         return Quote(start, end, "direct")  # also 'X posted that "USA will have to leave."'
+    if not reported:
+        return None  # a fragment with no reporting words: a name, a slogan, irony ("the "Winter of Discontent"")
     return Quote(start, end, "partial")
 
 
@@ -375,6 +393,9 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
         if verb.dep_ in ("advcl", "xcomp", "conj", "ccomp") and verb.head.i != verb.i:
             verb = verb.head
             continue
+        if verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
+            verb = verb.head.head  # "X is quitting after being quoted as wanting ...": X
+            continue
         break
     return None
 
@@ -427,6 +448,10 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
     subtree = _own_phrase(token)
     beside = [c for c in token.head.children if c.dep_ in ("npadvmod", "appos") and c.i != token.i]
     subtree += [t for c in beside for t in c.subtree]
+    if _kind_of(token.lower_) == PERSON_KIND:
+        # "a spokesman for the prosecutor, Alan Hevesi": the one spoken for is not the speaker.
+        spoken_for = {t.i for c in token.rights if c.dep_ == "prep" and c.lower_ == "for" for t in c.subtree}
+        subtree = [t for t in subtree if t.i not in spoken_for]
     people = [m for m in mentions if m["label"] == "PERSON"
               and any(m["start"] <= t.idx < m["end"] for t in subtree)]
     holding = [m for m in mentions if m["start"] <= start and end <= m["end"]]
@@ -437,11 +462,16 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
         return chosen["start"], chosen["end"]
     if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
         return start, end
+    left = [c for c in token.lefts if c.dep_ in ("det", "amod", "compound", "poss", "nmod", "nummod")]
+    first = min([c for t in left for c in t.subtree], key=lambda t: t.i, default=token)
     named = [m for m in mentions if m["start"] == end + 1 and m["label"] in ("PERSON", "ORG")]
     if named:
         return named[0]["start"], named[0]["end"]  # "the statistical office INSEE"
     if people:
         return people[-1]["start"], people[-1]["end"]
+    source = _document_source(token)
+    if source is not None:
+        return first.idx, source[-1].idx + len(source[-1])  # "a report in the Sunday Telegraph"
     # An organisation named before the head ("human rights watchdog Amnesty
     # International", "the Iranian Tasnim agency"), not one after ("a spokesman for X"),
     # nor one a person belongs to ("the Factory Records founder").
@@ -451,9 +481,17 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
                      and any(m["start"] <= t.idx < m["end"] for t in before_head)]
     if organisations and token.lower_ not in PERSON_NOUNS:
         return organisations[0]["start"], organisations[0]["end"]
-    left = [c for c in token.lefts if c.dep_ in ("det", "amod", "compound", "poss", "nmod", "nummod")]
-    first = min([c for t in left for c in t.subtree], key=lambda t: t.i, default=token)
     return first.idx, end
+
+
+def _document_source(token) -> list | None:
+    """The tokens of "in the Sunday Telegraph", "from the ministry": where a report or
+    a statement comes from, which is who speaks through it."""
+    if token.lower_ not in DOCUMENT_NOUNS:
+        return None
+    source = next((c for c in token.rights if c.dep_ == "prep" and c.lower_ in ("in", "by", "from", "of")
+                   and any(t.pos_ == "PROPN" for t in c.subtree)), None)
+    return list(source.subtree) if source is not None else None
 
 
 def _own_phrase(token) -> list:
@@ -475,20 +513,45 @@ def _title_between(doc, organisation: dict, person: dict) -> bool:
         and all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in between)
 
 
+@dataclass(frozen=True)
+class Kind:
+    """Who a pronoun or a description can stand for: entity labels, and for "he" or
+    "she" a gender that the named person must not contradict."""
+    labels: frozenset[str]
+    gender: str | None = None
+
+    def fits(self, doc, mention: dict, mentions: list[dict]) -> bool:
+        if mention["label"] not in self.labels:
+            return False
+        return self.gender is None or _mention_gender(doc, mention, mentions) in (None, self.gender)
+
+
+PERSON_KIND = Kind(frozenset({"PERSON"}))
+ORGANISATION_KIND = Kind(frozenset(ORGANISATION_KINDS))
+
+
 def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
              quoted: list[tuple[int, int]]) -> dict | None:
     """The mention the speaker refers to.
 
     A name is its own mention. "The US military" is the organisation or place its
-    name is built on. "He", "she", "it" and definite descriptions ("the news outlet",
-    "the committee") refer to the nearest earlier sentence that attributed a quote to
-    someone of that kind, or had such a subject; a description also to an earlier
-    name containing its head word ("Joint Committee ..."). Indefinite descriptions
-    ("a senior official", "analysts") are someone unnamed: no referent.
+    name is built on; "the firm" the organisation named last. "He", "she", "it" and
+    definite descriptions ("the news outlet", "the committee") refer to the nearest
+    earlier sentence that attributed a quote to someone of that kind, or had such a
+    subject; a description also to an earlier name containing its head word ("Joint
+    Committee ..."). "He" never stands for a woman's name, nor "she" for a man's.
+    Indefinite descriptions ("a senior official", "analysts") are someone unnamed: no
+    referent.
     """
     for mention in mentions:
         if (mention["start"], mention["end"]) == span:
             return mention
+    for token in _tokens_between(doc, *span):
+        source = _document_source(token)
+        if source is not None:
+            spoken_through = [m for m in mentions if m["label"] in ("PERSON", "ORG", "GPE")
+                              and any(m["start"] <= t.idx < m["end"] for t in source)]
+            return spoken_through[0] if spoken_through else None
     words = _text(doc)[span[0]:span[1]].lower().split()
     head = words[-1] if words else ""
     named = [m for m in mentions if span[0] <= m["start"] and m["end"] <= span[1]
@@ -499,28 +562,50 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
     pronoun = head in PERSON_PRONOUNS | THING_PRONOUNS
     if wanted is None:
         return None
+    found = _described(doc, span, wanted, pronoun, words, rows, mentions, quoted)
+    if found is None and head in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE \
+            and _plain_description(doc, span):
+        # "Shares in Continental Airlines tumbled after the firm warned": news names an
+        # organisation, then calls it "the firm", "the group": the nearest one named.
+        organisations = [m for m in mentions if m["end"] <= span[0] and m["label"] == "ORG"
+                         and span[0] - m["end"] < LOOKBACK_CHARS]
+        return organisations[-1] if organisations else None
+    return found
+
+
+def _described(doc, span: tuple[int, int], wanted: Kind, pronoun: bool, words: list[str],
+               rows: list[dict], mentions: list[dict], quoted: list[tuple[int, int]]) -> dict | None:
+    """The referent of a pronoun or a description, through the lead, earlier names and
+    earlier speakers and subjects (see `_resolve`)."""
+    head = words[-1]
     if _opens_article(doc, span[0]) and not pronoun and not head.endswith("s"):
         return _first_subject_after(doc, span[0], wanted, mentions, quoted)
     if not pronoun and words[0] not in DEFINITE:
         return None
-    earlier = [m for m in mentions if m["end"] <= span[0] and m["label"] in wanted
+    earlier = [m for m in mentions if m["end"] <= span[0] and wanted.fits(doc, m, mentions)
                and span[0] - m["end"] < LOOKBACK_CHARS]
     if not pronoun:
         containing = [m for m in earlier if head in m["text"].lower().split()]
         if containing:
             return containing[-1]
     found, stopped = _antecedent(doc, span[0], wanted, mentions, rows, quoted,
-                                 subjects=head != "they")
+                                 subjects=head != "they", pronoun=head if pronoun else None)
     if found is not None or stopped:
         return found
-    return earlier[-1] if earlier and pronoun and wanted == {"PERSON"} else None
+    return earlier[-1] if earlier and pronoun and wanted.labels == PERSON_KIND.labels else None
+
+
+def _plain_description(doc, span: tuple[int, int]) -> bool:
+    """ "the firm", "the US airline": an article, modifiers and a head, nothing that
+    names an owner or a place ("the UK's spending watchdog" describes someone new)."""
+    return not any(t.dep_ == "poss" or t.tag_ == "POS" for t in _tokens_between(doc, *span))
 
 
 def _opens_article(doc, char: int) -> bool:
     return _sentence_index(doc)[0][0].end_char > char
 
 
-def _first_subject_after(doc, char: int, wanted: set[str], mentions: list[dict],
+def _first_subject_after(doc, char: int, wanted: Kind, mentions: list[dict],
                          quoted: list[tuple[int, int]]) -> dict | None:
     """A news lead describes its speaker ("..., the trade and industry secretary has
     said.", "a senior government figure has warned") and the next sentences name them:
@@ -534,20 +619,31 @@ def _first_subject_after(doc, char: int, wanted: set[str], mentions: list[dict],
     return None
 
 
-def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict], rows: list[dict],
-                quoted: list[tuple[int, int]], subjects: bool) -> tuple[dict | None, bool]:
+def _antecedent(doc, char: int, wanted: Kind, mentions: list[dict], rows: list[dict],
+                quoted: list[tuple[int, int]], subjects: bool,
+                pronoun: str | None = None) -> tuple[dict | None, bool]:
     """Walk back sentence by sentence to the nearest one that attributed a quote to
     someone of the wanted kind, or (if `subjects`) whose subject is of that kind.
-    Returns (mention, stopped): stopped is True when that someone has no name ("a
-    spokesman said ... he added"), so nothing else should be guessed."""
+    Sentences whose subject is the same pronoun continue the chain and do not count
+    against the distance ("He resisted ... He became ... he said": the one named
+    before them). Returns (mention, stopped): stopped is True when that someone has no
+    name ("a spokesman said ... he added"), so nothing else should be guessed."""
     sentences = [sentence for sentence in _sentence_index(doc)[0] if sentence.end_char <= char]
-    for sentence in reversed(sentences[-SENTENCES_BACK:]):
+    budget = SENTENCES_BACK
+    for sentence in reversed(sentences):
+        if budget == 0:
+            break
+        budget -= 1
         for row in reversed(rows):
             inside = row["speaker_start"] is not None and \
                 sentence.start_char <= row["speaker_start"] < sentence.end_char
-            if inside and _speaker_kind(row) == wanted:
+            if inside and _speaker_fits(doc, row, wanted, mentions):
                 return row["_referent"], True
         if not subjects:
+            continue
+        subject = _main_subject(sentence, quoted)
+        if subject is not None and pronoun in PERSON_PRONOUNS and subject.lower_ == pronoun:
+            budget = min(budget + 1, SENTENCES_BACK)
             continue
         found, stopped = _subject_referent(sentence, wanted, mentions, quoted)
         if found is not None or stopped:
@@ -555,37 +651,64 @@ def _antecedent(doc, char: int, wanted: set[str], mentions: list[dict], rows: li
     return None, False
 
 
-def _subject_referent(sentence, wanted: set[str], mentions: list[dict],
+def _main_subject(sentence, quoted: list[tuple[int, int]]):
+    return next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
+                 and not _inside(t.idx, quoted)), None)
+
+
+def _subject_referent(sentence, wanted: Kind, mentions: list[dict],
                       quoted: list[tuple[int, int]]) -> tuple[dict | None, bool]:
     """The mention a sentence's main subject names, if of the wanted kind; (None, True)
     when the subject is someone of that kind without a name ("a spokesman")."""
-    subject = next((t for t in sentence if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT"
-                    and not _inside(t.idx, quoted)), None)
+    subject = _main_subject(sentence, quoted)
     if subject is None or subject.pos_ == "PRON":
         return None, False
+    doc = sentence.doc
     held = [m for m in mentions if m["start"] <= subject.idx < m["end"]]
     if held:
-        return (held[0], True) if held[0]["label"] in wanted else (None, False)
-    if _kind_of(subject.lower_) == wanted:
+        return (held[0], True) if wanted.fits(doc, held[0], mentions) else (None, False)
+    subject_kind = _kind_of(subject.lower_)
+    if subject_kind is not None and subject_kind.labels == wanted.labels:
         return None, True
-    inside = [m for m in mentions if m["label"] in wanted and any(
+    inside = [m for m in mentions if wanted.fits(doc, m, mentions) and any(
         m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
     return (inside[0], True) if inside else (None, False)
 
 
-def _speaker_kind(row: dict) -> set[str] | None:
+def _speaker_fits(doc, row: dict, wanted: Kind, mentions: list[dict]) -> bool:
+    """Can the speaker of an earlier quote be the one `wanted` stands for?"""
     if row["_referent"]:
-        return {"PERSON"} if row["_referent"]["label"] == "PERSON" else ORGANISATION_KINDS
-    return _kind_of(row["speaker"].lower().split()[-1])
+        return wanted.fits(doc, row["_referent"], mentions)
+    kind = _kind_of(row["speaker"].lower().split()[-1])
+    return kind is not None and kind.labels == wanted.labels and \
+        (wanted.gender is None or kind.gender in (None, wanted.gender))
 
 
-def _kind_of(head: str) -> set[str] | None:
-    """Which entity labels a pronoun or a description with this head word refers to."""
-    if head in PERSON_PRONOUNS or head in PERSON_NOUNS:
-        return {"PERSON"}
-    if head in THING_PRONOUNS or head in ORGANISATION_NOUNS:
-        return ORGANISATION_KINDS
+def _kind_of(head: str) -> Kind | None:
+    """Who a pronoun or a description with this head word refers to."""
+    if head in PERSON_PRONOUNS:
+        return Kind(PERSON_KIND.labels, PRONOUN_GENDER.get(head))
+    if head in PERSON_NOUNS:
+        return PERSON_KIND
+    if head in THING_PRONOUNS or head in ORGANISATION_NOUNS or head in DOCUMENT_NOUNS:
+        return ORGANISATION_KIND
+    if is_person_noun(head) or (head.endswith("s") and is_person_noun(head[:-1])):
+        return PERSON_KIND
     return None
+
+
+def _mention_gender(doc, mention: dict, mentions: list[dict]) -> str | None:
+    """The gender a PERSON mention's honorific or first name gives (see flows.people);
+    a surname alone takes the first name of its fullest form in the article."""
+    genders = doc.user_data.setdefault("newscorpus.genders", {})
+    key = (mention["start"], mention["end"])
+    if key not in genders:
+        surname = mention["text"].split()[-1]
+        fuller = max((m["text"] for m in mentions if m["label"] == "PERSON"
+                      and m["text"].split()[-1] == surname), key=lambda t: len(t.split()),
+                     default=mention["text"])
+        genders[key] = name_gender(_text(doc), mention["start"], fuller)
+    return genders[key]
 
 
 def _is_compound(doc, mention: dict) -> bool:
@@ -615,12 +738,18 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
         if end - start < 12 or "\n\n" in reach or _overlaps((start, end), taken + quoted):
             continue  # too short, across paragraphs, or already quoted
         speaker = _speaker_of(token, quoted)
-        if speaker is None:
+        if speaker is None or _is_quantity(speaker):
             continue
         quote = Quote(start, end, "indirect", cue=token, speaker=speaker)
         found.append(quote)
         taken.append(quote.span)
     return found
+
+
+def _is_quantity(token) -> bool:
+    """ "87% said", "three-quarters of respondents said": a poll's share, not a speaker
+    (unlike "one of the Guildford Four said")."""
+    return token.ent_type_ == "PERCENT" or POLL_SHARE.fullmatch(token.lower_) is not None
 
 
 def _final_cue(verb) -> bool:
@@ -650,7 +779,11 @@ def _reported_clause(verb) -> tuple[int, int] | None:
     if clause.pos_ == "ADJ":  # "made it clear that ...": the clause the adjective takes
         clause = next((c for c in clause.children if c.dep_ in ("ccomp", "advcl")
                        and any(m.dep_ == "mark" for m in c.children)), clause)
-    tokens = [t for t in clause.subtree if not (t.dep_ == "mark" and t.head.i == clause.i)]
+    # "X said it was wrong, adding they would ...": the participle reports apart.
+    reported_apart = {t.i for c in clause.children if c.dep_ in ("advcl", "conj") and c.tag_ == "VBG"
+                      and _is_reporting_verb(c) for t in c.subtree}
+    tokens = [t for t in clause.subtree if not (t.dep_ == "mark" and t.head.i == clause.i)
+              and t.i not in reported_apart]
     tokens = [t for t in tokens if t.i > verb.i] if clause.i > verb.i else [t for t in tokens if t.i < verb.i]
     if len(tokens) < 3:
         return None
