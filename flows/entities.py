@@ -38,6 +38,7 @@ CURATED_ALIASES = Path(__file__).with_name("aliases.tsv")
 ARABIC_ARTICLE_PREFIX = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)-\s?")
 MAJORITY_SHARE, MAJORITY_MIN_MENTIONS = 0.75, 3
 TRANSLITERATION_MIN_CHARS = 4
+KNIGHTED = re.compile(r"\b(?:Sir|Dame)\s+$")
 SURNAME_VARIANT_MIN_CHARS = 7  # "Davis"/"Davies" are two names; "Soleimani"/"Suleimani" one
 ALSO_KNOWN_AS = re.compile(
     r",?\s+\(?(?:(?:also|otherwise|better|sometimes)\s+(?:known|called|referred to)\s+as"
@@ -179,22 +180,28 @@ def _article_nodes(rows: list[Mention], text: str) -> tuple[list[Node], dict[str
         if row.key in defined:
             nodes.append(defined[row.key])
         elif row.label == "PERSON":
-            nodes.append(("PERSON", _full_name(row, full_names)))
+            nodes.append(("PERSON", _full_name(row, full_names, _knighted(text, row))))
         else:
             nodes.append((row.label, row.key))
     return nodes, defined
 
 
-def _full_name(row: Mention, full_names: list[tuple[int, str]]) -> str:
+def _full_name(row: Mention, full_names: list[tuple[int, str]], first_name: bool = False) -> str:
     """The full name a short PERSON name abbreviates in its article: the nearest
-    earlier mention whose last words are these, else the nearest later one."""
+    earlier mention whose last words are these (or, for a `first_name`, whose first
+    words are), else the nearest later one."""
     words = row.key.split()
-    candidates = [(start, key) for start, key in full_names
-                  if len(key.split()) > len(words) and key.split()[-len(words):] == words]
+    candidates = [(start, key) for start, key in full_names if len(key.split()) > len(words)
+                  and (key.split()[:len(words)] if first_name else key.split()[-len(words):]) == words]
     if not candidates:
         return row.key
     earlier = [c for c in candidates if c[0] < row.start]
     return max(earlier)[1] if earlier else min(candidates)[1]
+
+
+def _knighted(text: str, row: Mention) -> bool:
+    """ "Sir Edward", "Dame Judi": a knight or dame is called by the first name."""
+    return " " not in row.key and KNIGHTED.search(text, max(0, row.start - 6), row.start) is not None
 
 
 def _acronym_definitions(rows, text: str) -> dict[str, Node]:

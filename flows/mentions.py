@@ -111,8 +111,9 @@ def surname_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int
 
 
 def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """A one-word PERSON that is the first word of an organisation's proper name in the
-    same article is that organisation: "Marsh" after "Marsh & McLennan", unless it is
+    """A one-word PERSON that opens or ends an organisation's proper name in the same
+    article is that organisation: "Marsh" after "Marsh & McLennan", "Telegraph" after
+    "Daily Telegraph", unless it is
     also a person's surname there ("Ford" beside "Bill Ford") or follows an honorific.
     (Surnames the model called organisations are mended dataset-wide, in entities.)"""
     persons = [re.split(r"[\s-]+", text[s:e]) for s, e, label in spans if label == "PERSON"]  # al-Assad
@@ -123,7 +124,7 @@ def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tupl
     for start, end, label in spans:
         word = text[start:end]
         if label == "PERSON" and " " not in word \
-                and any(len(o) > 1 and o[0] == word for o in organisations) \
+                and any(len(o) > 1 and word in (o[0], o[-1]) for o in organisations) \
                 and not any(len(p) > 1 and p[-1] == word for p in persons) \
                 and not HONORIFIC_BEFORE.search(text, max(0, start - 8), start):
             label = "ORG"

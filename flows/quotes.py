@@ -72,7 +72,8 @@ GENERIC_ORGANISATION_NOUNS = {
     "manufacturer", "chain", "conglomerate",
 }
 # What an organisation speaks through: "the report said", "a statement from X read".
-DOCUMENT_NOUNS = {"report", "statement", "study", "survey", "filing", "letter", "document"}
+DOCUMENT_NOUNS = {"report", "statement", "study", "survey", "filing", "letter", "document",
+                  "figures", "data", "statistics", "research", "analysis", "poll"}
 TITLE_CUES = re.compile(
     r"\b(film|movie|song|single|album|book|novel|play|show|programme|program|series|"
     r"track|titled|entitled|called|named|dubbed|nicknamed|slogan|headline|campaign|known as)"
@@ -88,6 +89,7 @@ LEAD_NAMING_SENTENCES = 2
 SENTENCES_BACK = 4  # how far back a pronoun or description looks for its referent
 AFTER_SENTENCE_CUE_TOKENS = 6  # '"...." the company's chief executive said'
 MAX_SCARE_WORDS = 2
+CONTINUING_CUES = {"add", "continue"}
 POLL_SHARE = re.compile(r"%|per ?cent|percent|half|(?:(?:one|two|three)-)?(?:thirds?|quarters?)|majority|minority")
 
 
@@ -220,7 +222,7 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
         speaker_span = _speaker_surface(quote.speaker, mentions) if quote.speaker is not None else None
         referent = None
         if speaker_span is not None:
-            referent = _resolve(doc, speaker_span, rows, mentions, quoted)
+            referent = _resolve(doc, speaker_span, rows, mentions, quoted, quote.cue)
         elif quote.kind != "indirect" and previous is not None and _continues(_text(doc), previous, quote):
             referent = previous["_referent"]
         cue_start, cue_end = _cue_span(quote.cue) if quote.cue is not None else (None, None)
@@ -301,6 +303,8 @@ def _reporting_phrase(token) -> bool:
         return False
     objects = {c.lower_ for c in token.children if c.dep_ in ("dobj", "ccomp", "oprd", "acomp")}
     lemma = token.lemma_.lower()
+    if lemma == "put" and "it" in objects and any(c.dep_ == "mark" and c.lower_ == "as" for c in token.children):
+        return True  # "As Gavin Cox put it: ..."
     return (lemma == "make" and "clear" in objects) or (
         lemma in ("express", "voice", "raise") and bool(objects & {"concern", "concerns", "fears", "doubts"}))
 
@@ -485,13 +489,19 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
 
 
 def _document_source(token) -> list | None:
-    """The tokens of "in the Sunday Telegraph", "from the ministry": where a report or
-    a statement comes from, which is who speaks through it."""
+    """The tokens of "in the Sunday Telegraph", "from the ministry", "revealed by the
+    Electoral Commission": where a report, a statement or figures come from, which is
+    who speaks through them."""
     if token.lower_ not in DOCUMENT_NOUNS:
         return None
-    source = next((c for c in token.rights if c.dep_ == "prep" and c.lower_ in ("in", "by", "from", "of")
-                   and any(t.pos_ == "PROPN" for t in c.subtree)), None)
-    return list(source.subtree) if source is not None else None
+    for child in token.rights:
+        if child.dep_ == "acl" and child.tag_ == "VBN":  # "figures gathered by Netcraft"
+            child = next((c for c in child.children if c.dep_ == "agent"), None)
+        elif not (child.dep_ == "prep" and child.lower_ in ("in", "by", "from", "of")):
+            continue
+        if child is not None and any(t.pos_ == "PROPN" for t in child.subtree):
+            return list(child.subtree)
+    return None
 
 
 def _own_phrase(token) -> list:
@@ -531,7 +541,7 @@ ORGANISATION_KIND = Kind(frozenset(ORGANISATION_KINDS))
 
 
 def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
-             quoted: list[tuple[int, int]]) -> dict | None:
+             quoted: list[tuple[int, int]], cue=None) -> dict | None:
     """The mention the speaker refers to.
 
     A name is its own mention. "The US military" is the organisation or place its
@@ -562,14 +572,24 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
     pronoun = head in PERSON_PRONOUNS | THING_PRONOUNS
     if wanted is None:
         return None
+    if pronoun and cue is not None and cue.lemma_ in CONTINUING_CUES:
+        # "he added", "she went on": the one who spoke last, whoever was named since.
+        previous = next((row for row in reversed(rows) if row["speaker_start"] is not None
+                         and span[0] - row["speaker_start"] < LOOKBACK_CHARS
+                         and _speaker_fits(doc, row, wanted, mentions)), None)
+        if previous is not None:
+            return previous["_referent"]
+    generic = head in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE and _plain_description(doc, span)
+    # "Shares in Continental Airlines tumbled after the firm warned": news names an
+    # organisation, then calls it "the firm", "the group": the one named last in the
+    # sentence, else whoever the walk back finds, else the one named last before.
+    organisations = [m for m in mentions if m["end"] <= span[0] and m["label"] == "ORG"
+                     and span[0] - m["end"] < LOOKBACK_CHARS] if generic else []
+    if organisations and organisations[-1]["start"] >= _sentence_of(doc, span[0]).start_char:
+        return organisations[-1]
     found = _described(doc, span, wanted, pronoun, words, rows, mentions, quoted)
-    if found is None and head in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE \
-            and _plain_description(doc, span):
-        # "Shares in Continental Airlines tumbled after the firm warned": news names an
-        # organisation, then calls it "the firm", "the group": the nearest one named.
-        organisations = [m for m in mentions if m["end"] <= span[0] and m["label"] == "ORG"
-                         and span[0] - m["end"] < LOOKBACK_CHARS]
-        return organisations[-1] if organisations else None
+    if found is None and organisations:
+        return organisations[-1]
     return found
 
 
@@ -648,6 +668,14 @@ def _antecedent(doc, char: int, wanted: Kind, mentions: list[dict], rows: list[d
         found, stopped = _subject_referent(sentence, wanted, mentions, quoted)
         if found is not None or stopped:
             return found, stopped
+        if pronoun in PERSON_PRONOUNS:
+            # "One dissenting opinion came from Brian Gammage. He said: ...": the person
+            # the sentence before introduced; the first of several ("None more so than
+            # Henson, ... the likes of Jonny Wilkinson").
+            named = [m for m in mentions if sentence.start_char <= m["start"] < sentence.end_char
+                     and not _inside(m["start"], quoted) and wanted.fits(doc, m, mentions)]
+            if named:
+                return named[0], True
     return None, False
 
 
