@@ -580,13 +580,17 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
         if previous is not None:
             return previous["_referent"]
     generic = head in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE and _plain_description(doc, span)
-    # "Shares in Continental Airlines tumbled after the firm warned": news names an
-    # organisation, then calls it "the firm", "the group": the one named last in the
-    # sentence, else whoever the walk back finds, else the one named last before.
+    # "The Telegraph was sued ... after the newspaper claimed": news names an
+    # organisation, then calls it "the firm", "the group": the subject named before it
+    # in the sentence, else whoever the walk back finds, else the one named last.
     organisations = [m for m in mentions if m["end"] <= span[0] and m["label"] == "ORG"
                      and span[0] - m["end"] < LOOKBACK_CHARS] if generic else []
-    if organisations and organisations[-1]["start"] >= _sentence_of(doc, span[0]).start_char:
-        return organisations[-1]
+    description = _tokens_between(doc, *span)[-1]
+    subjects = [m for m in organisations if any(  # of a clause the description's clause is part of
+        t.dep_ in ("nsubj", "nsubjpass") and t.head in description.ancestors
+        for t in _tokens_between(doc, m["start"], m["end"]))]
+    if subjects:
+        return subjects[-1]
     found = _described(doc, span, wanted, pronoun, words, rows, mentions, quoted)
     if found is None and organisations:
         return organisations[-1]
