@@ -6,8 +6,10 @@ apart, 80%) of the gold span; each quote matches at most once, best coverage fir
 Speaker accuracy is over matched quotes: right when the resolved speaker (its name,
 any alias of its entity, or the speaker as written) names the gold speaker (the same
 name; one name ending or starting the other, so "Blair" names "Tony Blair" and
-"Universal" "Universal Music"; or its acronym, "NAO" for "National Audit Office"), or
-when both have none. Cue accuracy is over
+"Universal" "Universal Music"; or its acronym, "NAO" for "National Audit Office"); when
+a speaker with no name is described as the gold describes them (the same head word and
+half the other words: "a spokesman for Apple" for "Apple spokesman"); or when both have
+none. Cue accuracy is over
 matched quotes whose gold has a cue.
 """
 
@@ -69,12 +71,15 @@ def same_speaker(predicted: dict, gold: dict) -> bool:
     written; or, for a speaker the gold only describes ("Trafford Centre spokesman"),
     by standing at the gold speaker's place with the same head word ("a spokesman")."""
     gold_name = gold.get("speaker_name")
+    description = predicted.get("speaker_description")
     names = [n for n in (predicted.get("speaker_name"), predicted.get("speaker"),
                          *predicted.get("speaker_aliases", [])) if isinstance(n, str)]
     if not gold_name:
-        return not names
+        return not names and not isinstance(description, str)
     gold_words = _words(gold_name)
     if any(_same_name(_words(name), gold_words) for name in names):
+        return True
+    if isinstance(description, str) and _describes(_words(description), gold_words):
         return True
     written = predicted.get("speaker")
     if isinstance(written, str) and gold.get("speaker_start") is not None \
@@ -95,6 +100,14 @@ def _same_name(words: list[str], gold_words: list[str]) -> bool:
         return True
     initials = "".join(w[0] for w in longer if w not in ("of", "and", "for"))
     return len(shorter) == 1 and len(shorter[0]) > 1 and shorter[0] == initials
+
+
+def _describes(description: list[str], gold_words: list[str]) -> bool:
+    """Does a description ("a spokesman for the British Casino Association") fit the
+    gold's ("British Casino Association spokesman")? The same head word, and at least
+    half of the gold's other words."""
+    head, others = gold_words[-1], gold_words[:-1]
+    return head in description and 2 * sum(w in description for w in others) >= len(others)
 
 
 def _words(name: str) -> list[str]:

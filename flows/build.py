@@ -40,7 +40,8 @@ CACHE_FILE = Path(".cache") / "results.sqlite"
 NLP_EXTRACTORS = {"mentions": extract_mentions, "quotes": extract_quotes}
 MENTION_COLUMNS = ["mention_id", "article_id", "start", "end", "text", "label", "sentence"]
 QUOTE_COLUMNS = ["quote_id", "article_id", "start", "end", "text", "kind", "speaker",
-                 "speaker_start", "speaker_end", "cue", "referent_start", "referent_end"]
+                 "speaker_start", "speaker_end", "cue", "speaker_description", "referent_start",
+                 "referent_end"]
 
 
 class NoUsableInput(InputError):

@@ -216,15 +216,18 @@ def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quot
 def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
           quoted: list[tuple[int, int]]) -> list[dict]:
     """Quote rows; `referent_start`/`referent_end` name the mention the speaker refers
-    to, which becomes `speaker_entity_id` once the dataset's entities are known."""
+    to, which becomes `speaker_entity_id` once the dataset's entities are known. A
+    speaker with no name keeps the words that describe them in `speaker_description`."""
     rows, previous = [], None
     for quote in quotes:
         speaker_span = _speaker_surface(quote.speaker, mentions) if quote.speaker is not None else None
         referent = None
         if speaker_span is not None:
-            referent = _resolve(doc, speaker_span, rows, mentions, quoted, quote.cue)
+            referent = _resolve(doc, speaker_span, rows, mentions, quoted, quote.cue) \
+                or _description(doc, speaker_span)
         elif quote.kind != "indirect" and previous is not None and _continues(_text(doc), previous, quote):
             referent = previous["_referent"]
+        named = referent is not None and referent["label"] is not None
         cue_start, cue_end = _cue_span(quote.cue) if quote.cue is not None else (None, None)
         row = {
             "quote_id": quote_id_for(article_id, quote.start, quote.end),
@@ -237,8 +240,9 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
             "speaker_start": speaker_span[0] if speaker_span else None,
             "speaker_end": speaker_span[1] if speaker_span else None,
             "cue": _text(doc)[cue_start:cue_end] if cue_start is not None else None,
-            "referent_start": referent["start"] if referent else None,
-            "referent_end": referent["end"] if referent else None,
+            "speaker_description": referent["text"] if referent is not None and not named else None,
+            "referent_start": referent["start"] if named else None,
+            "referent_end": referent["end"] if named else None,
             "_referent": referent,
         }
         rows.append(row)
@@ -592,7 +596,7 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
     if subjects:
         return subjects[-1]
     found = _described(doc, span, wanted, pronoun, words, rows, mentions, quoted)
-    if found is None and organisations:
+    if (found is None or found["label"] is None) and organisations:
         return organisations[-1]
     return found
 
@@ -619,6 +623,18 @@ def _described(doc, span: tuple[int, int], wanted: Kind, pronoun: bool, words: l
     return earlier[-1] if earlier and pronoun and wanted.labels == PERSON_KIND.labels else None
 
 
+def _description(doc, span: tuple[int, int]) -> dict | None:
+    """A speaker without a name, as the article describes them ("a spokesman for the
+    British Casino Association", "analysts"): a referent that is no mention. Pronouns
+    and words that describe nobody give None."""
+    words = _text(doc)[span[0]:span[1]].lower().split()
+    if not words or words[-1] in PERSON_PRONOUNS | THING_PRONOUNS or _kind_of(words[-1]) is None:
+        return None
+    head = _tokens_between(doc, *span)[-1]
+    end = max([span[1]] + [t.idx + len(t) for c in head.rights if c.dep_ == "prep" for t in c.subtree])
+    return {"start": span[0], "end": end, "text": _text(doc)[span[0]:end], "label": None}
+
+
 def _plain_description(doc, span: tuple[int, int]) -> bool:
     """ "the firm", "the US airline": an article, modifiers and a head, nothing that
     names an owner or a place ("the UK's spending watchdog" describes someone new)."""
@@ -639,7 +655,7 @@ def _first_subject_after(doc, char: int, wanted: Kind, mentions: list[dict],
     for sentence in following:
         found, stopped = _subject_referent(sentence, wanted, mentions, quoted)
         if found is not None or stopped:
-            return found
+            return found if found is not None and found["label"] is not None else None
     return None
 
 
@@ -662,7 +678,7 @@ def _antecedent(doc, char: int, wanted: Kind, mentions: list[dict], rows: list[d
             inside = row["speaker_start"] is not None and \
                 sentence.start_char <= row["speaker_start"] < sentence.end_char
             if inside and _speaker_fits(doc, row, wanted, mentions):
-                return row["_referent"], True
+                return row["_referent"], True  # a name, or the description of someone unnamed
         if not subjects:
             continue
         subject = _main_subject(sentence, quoted)
@@ -701,7 +717,7 @@ def _subject_referent(sentence, wanted: Kind, mentions: list[dict],
         return (held[0], True) if wanted.fits(doc, held[0], mentions) else (None, False)
     subject_kind = _kind_of(subject.lower_)
     if subject_kind is not None and subject_kind.labels == wanted.labels:
-        return None, True
+        return _description(doc, _speaker_surface(subject, mentions)), True
     inside = [m for m in mentions if wanted.fits(doc, m, mentions) and any(
         m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
     return (inside[0], True) if inside else (None, False)
@@ -709,9 +725,10 @@ def _subject_referent(sentence, wanted: Kind, mentions: list[dict],
 
 def _speaker_fits(doc, row: dict, wanted: Kind, mentions: list[dict]) -> bool:
     """Can the speaker of an earlier quote be the one `wanted` stands for?"""
-    if row["_referent"]:
-        return wanted.fits(doc, row["_referent"], mentions)
-    kind = _kind_of(row["speaker"].lower().split()[-1])
+    referent = row["_referent"]
+    if referent is not None and referent["label"] is not None:
+        return wanted.fits(doc, referent, mentions)
+    kind = _kind_of((referent["text"] if referent else row["speaker"]).lower().split()[-1])
     return kind is not None and kind.labels == wanted.labels and \
         (wanted.gender is None or kind.gender in (None, wanted.gender))
 

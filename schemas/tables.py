@@ -136,6 +136,9 @@ class Quotes(SpanTable):
     speaker_entity_id: Series[String] = _field(
         "-> entities: who the speaker really is", nullable=True, str_matches=HEX_ID)
     speaker_name: Series[String] = _field("that entity's canonical name", nullable=True)
+    speaker_description: Series[String] = _field(
+        'for a speaker with no name, the words that describe them: "a spokesman for Apple", '
+        '"analysts" (also when the quote says "he" or continues their words)', nullable=True)
     cue: Series[String] = _field(
         'the reporting words as written: "said", "told", "according to"', nullable=True)
 
@@ -143,6 +146,10 @@ class Quotes(SpanTable):
     def speaker_span_is_whole(cls, df: pd.DataFrame) -> Series[bool]:
         present = df[["speaker", "speaker_start", "speaker_end"]].notna()
         return present.all(axis=1) | ~present.any(axis=1)
+
+    @pa.dataframe_check(description="a speaker has either an entity or a description, not both")
+    def named_or_described(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["speaker_entity_id"].notna() & df["speaker_description"].notna())
 
     @pa.dataframe_check(description="speaker_name is set exactly when speaker_entity_id is")
     def speaker_name_follows_entity(cls, df: pd.DataFrame) -> Series[bool]:
