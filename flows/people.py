@@ -43,6 +43,19 @@ def first_name_gender(name: str) -> str | None:
     return FEMALE if female and not male else MALE if male and not female else None
 
 
+def noun_gender(word: str) -> str | None:
+    """MALE or FEMALE for a noun that says it ("spokeswoman", "actress", "mother",
+    "chairman"), else None ("spokesperson", "minister")."""
+    word = word.lower()
+    if word in _lexicon("en/data/exclusively_female_words.dat") or word.endswith("woman") or (
+            word.endswith("ess") and not word.endswith("ness") and is_person_noun(word)):
+        return FEMALE
+    if word in _lexicon("en/data/exclusively_male_words.dat") or word == "man" or (
+            word.endswith("man") and is_person_noun(word[:-3] + "woman")):
+        return MALE
+    return None
+
+
 def name_gender(text: str, start: int, full_name: str) -> str | None:
     """The gender of the person named at `start`: by the honorific written before it
     ("Dame Barbara Castle", "Mr Kruger"), else by the first name of the fullest form

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from flows.people import PRONOUN_GENDER, is_person_noun, name_gender
+from flows.people import PRONOUN_GENDER, is_person_noun, name_gender, noun_gender
 
 # Lemmas of verbs that report speech (not thought: "believe", "hope" are left out).
 REPORTING_VERBS = {
@@ -223,8 +223,10 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
         speaker_span = _speaker_surface(quote.speaker, mentions) if quote.speaker is not None else None
         referent = None
         if speaker_span is not None:
-            referent = _resolve(doc, speaker_span, rows, mentions, quoted, quote.cue) \
-                or _description(doc, speaker_span)
+            referent = _resolve(doc, speaker_span, rows, mentions, quoted, quote.cue)
+            own = _description(doc, speaker_span)
+            if own is not None and (referent is None or referent["label"] is None):
+                referent = own  # "The Trafford Centre spokeswoman": not an earlier description
         elif quote.kind != "indirect" and previous is not None and _continues(_text(doc), previous, quote):
             referent = previous["_referent"]
         named = referent is not None and referent["label"] is not None
@@ -409,11 +411,14 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
 
 
 def _name_after_parenthetical_cue(cue):
-    """ "The ministers' comments, said Junya Tanase of JPMorgan, were ...": a cue set off
-    by a comma and followed by a person's name speaks for that person, whatever the
-    parse made its subject."""
+    """ "The ministers' comments, said Junya Tanase of JPMorgan, were ...", '"...," said
+    Nick Ross': a cue set off by a comma and followed by a person's name speaks for that
+    person, whatever the parse made its subject."""
     doc = cue.doc
-    if cue.i == 0 or doc[cue.i - 1].text != "," or cue.i + 1 >= len(doc):
+    after_comma = cue.i > 0 and doc[cue.i - 1].text == ","
+    after_quote = cue.i > 1 and doc[cue.i - 1].text in '"”' and doc[cue.i - 2].text == "," \
+        and not any(c.dep_ == "nsubj" for c in cue.children)  # '"...," said X' that the parse lost
+    if not (after_comma or after_quote) or cue.i + 1 >= len(doc):
         return None
     following = doc[cue.i + 1:cue.i + 1 + TITLE_WORDS_BEFORE_NAME + 1]
     person = next((t for t in following if t.ent_type_ == "PERSON" and t.ent_iob_ == "B"), None)
@@ -456,7 +461,8 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
     subtree = _own_phrase(token)
     beside = [c for c in token.head.children if c.dep_ in ("npadvmod", "appos") and c.i != token.i]
     subtree += [t for c in beside for t in c.subtree]
-    if _kind_of(token.lower_) == PERSON_KIND:
+    kind = _kind_of(token.lower_)
+    if kind is not None and kind.labels == PERSON_KIND.labels:
         # "a spokesman for the prosecutor, Alan Hevesi": the one spoken for is not the speaker.
         spoken_for = {t.i for c in token.rights if c.dep_ == "prep" and c.lower_ == "for" for t in c.subtree}
         subtree = [t for t in subtree if t.i not in spoken_for]
@@ -530,9 +536,17 @@ def _title_between(doc, organisation: dict, person: dict) -> bool:
 @dataclass(frozen=True)
 class Kind:
     """Who a pronoun or a description can stand for: entity labels, and for "he" or
-    "she" a gender that the named person must not contradict."""
+    "she" a gender that the named person must not contradict; whether it is one
+    person or several ("he" is not "PC owning friends"), when the words say."""
     labels: frozenset[str]
     gender: str | None = None
+    plural: bool | None = None
+
+    def agrees(self, other: "Kind") -> bool:
+        """Can a description of kind `other` be who this kind stands for?"""
+        same_gender = self.gender is None or other.gender in (None, self.gender)
+        same_number = self.plural is None or other.plural in (None, self.plural)
+        return other.labels == self.labels and same_gender and same_number
 
     def fits(self, doc, mention: dict, mentions: list[dict]) -> bool:
         if mention["label"] not in self.labels:
@@ -716,7 +730,7 @@ def _subject_referent(sentence, wanted: Kind, mentions: list[dict],
     if held:
         return (held[0], True) if wanted.fits(doc, held[0], mentions) else (None, False)
     subject_kind = _kind_of(subject.lower_)
-    if subject_kind is not None and subject_kind.labels == wanted.labels:
+    if subject_kind is not None and wanted.agrees(subject_kind):
         return _description(doc, _speaker_surface(subject, mentions)), True
     inside = [m for m in mentions if wanted.fits(doc, m, mentions) and any(
         m["start"] <= t.idx < m["end"] for t in _own_phrase(subject))]
@@ -728,22 +742,31 @@ def _speaker_fits(doc, row: dict, wanted: Kind, mentions: list[dict]) -> bool:
     referent = row["_referent"]
     if referent is not None and referent["label"] is not None:
         return wanted.fits(doc, referent, mentions)
-    kind = _kind_of((referent["text"] if referent else row["speaker"]).lower().split()[-1])
-    return kind is not None and kind.labels == wanted.labels and \
-        (wanted.gender is None or kind.gender in (None, wanted.gender))
+    kind = _kind_of(_head_word(referent["text"] if referent else row["speaker"]))
+    return kind is not None and wanted.agrees(kind)
 
 
 def _kind_of(head: str) -> Kind | None:
     """Who a pronoun or a description with this head word refers to."""
     if head in PERSON_PRONOUNS:
-        return Kind(PERSON_KIND.labels, PRONOUN_GENDER.get(head))
-    if head in PERSON_NOUNS:
-        return PERSON_KIND
+        return Kind(PERSON_KIND.labels, PRONOUN_GENDER.get(head), False if head in PRONOUN_GENDER else None)
+    if head in PERSON_NOUNS or is_person_noun(head):
+        return Kind(PERSON_KIND.labels, noun_gender(head), plural=False)
     if head in THING_PRONOUNS or head in ORGANISATION_NOUNS or head in DOCUMENT_NOUNS:
         return ORGANISATION_KIND
-    if is_person_noun(head) or (head.endswith("s") and is_person_noun(head[:-1])):
-        return PERSON_KIND
+    if head.endswith("s") and (head[:-1] in PERSON_NOUNS or is_person_noun(head[:-1])):
+        return Kind(PERSON_KIND.labels, plural=True)  # "analysts", "campaigners"
     return None
+
+
+def _head_word(phrase: str) -> str:
+    """The head of a description as the speaker surface gives it: its last word, or
+    the word before a following "for"/"of" phrase ("a spokesman for Apple")."""
+    words = phrase.lower().split()
+    for i, word in enumerate(words[1:], 1):
+        if word in ("for", "of", "at", "from", "in", "with"):
+            return words[i - 1]
+    return words[-1]
 
 
 def _mention_gender(doc, mention: dict, mentions: list[dict]) -> str | None:
