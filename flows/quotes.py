@@ -800,7 +800,8 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
         if _according_to(token):
             clause = _according_clause(token)
         elif _is_reporting_verb(token):
-            clause = _reported_clause(token) or _clause_before_final_cue(token)
+            clause = _reported_clause(token) or _clause_before_final_cue(token) \
+                or _clause_after_parenthetical_cue(token)
         else:
             continue
         if clause is None:
@@ -838,6 +839,24 @@ def _clause_before_final_cue(verb) -> tuple[int, int] | None:
         return None
     paragraph_start = _text(verb.doc).rfind("\n\n", 0, verb.idx) + 2
     tokens = [t for t in _sentence_of(verb.doc, verb.idx) if t.i < verb.i - 1 and t.idx >= paragraph_start]
+    if len(tokens) < 3:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _clause_after_parenthetical_cue(verb) -> tuple[int, int] | None:
+    """ "Before now, he said, Apple has been seen as a premium brand", "By contrast, says
+    Mr Cox, the Mac mini is almost disposable": a cue set off by commas inside the
+    clause it reports speaks for the words after the second comma."""
+    if verb.dep_ != "parataxis":
+        return None
+    doc, sentence = verb.doc, _sentence_of(verb.doc, verb.idx)
+    opening = next((t for t in reversed(doc[max(sentence.start, verb.i - 3):verb.i]) if t.text == ","), None)
+    closing = next((t for t in doc[verb.i + 1:min(sentence.end, verb.i + 2 + TITLE_WORDS_BEFORE_NAME)]
+                    if t.text == ","), None)
+    if opening is None or closing is None:
+        return None
+    tokens = [t for t in sentence if t.i > closing.i and not t.is_space]
     if len(tokens) < 3:
         return None
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
