@@ -645,8 +645,22 @@ def _description(doc, span: tuple[int, int]) -> dict | None:
     if not words or words[-1] in PERSON_PRONOUNS | THING_PRONOUNS or _kind_of(words[-1]) is None:
         return None
     head = _tokens_between(doc, *span)[-1]
-    end = max([span[1]] + [t.idx + len(t) for c in head.rights if c.dep_ == "prep" for t in c.subtree])
+    # With what follows the head ("for the British Casino Association"), without a
+    # relative clause (", which represents the UK industry").
+    following = [t for c in head.rights if c.dep_ == "prep" for t in c.subtree
+                 if not _in_relative_clause(t, c)]
+    following = [t for t in following if not t.is_punct or t.text == ")"]
+    end = max([span[1]] + [t.idx + len(t) for t in following])
     return {"start": span[0], "end": end, "text": _text(doc)[span[0]:end], "label": None}
+
+
+def _in_relative_clause(token, top) -> bool:
+    """Is `token` inside a relative clause below `top` (`top` being its ancestor)?"""
+    while token.i != top.i:
+        if token.dep_ == "relcl":
+            return True
+        token = token.head
+    return False
 
 
 def _plain_description(doc, span: tuple[int, int]) -> bool:

@@ -3,6 +3,8 @@ its gold annotations the rest."""
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -227,3 +229,121 @@ def test_a_name_after_an_organisations_verb_is_not_its_title(tmp_path):
     assert fields(quote(tables, "We will miss him"), "speaker", "speaker_name") == ("Microsoft", "Microsoft")
     assert fields(quote(tables, "Bill Gates would step down"), "speaker", "speaker_name") == (
         "Microsoft", "Microsoft")
+
+
+@pytest.fixture(scope="module")
+def bbc_resolution(bbc, tmp_path_factory) -> dict[str, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("resolution") / "bbc"
+    for name in ["business/317.txt", "business/401.txt", "business/403.txt", "business/404.txt",
+                 "politics/302.txt", "politics/303.txt", "politics/304.txt", "politics/377.txt",
+                 "politics/400.txt", "politics/402.txt", "politics/403.txt", "politics/404.txt",
+                 "tech/300.txt", "tech/301.txt"]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bbc / name, folder / name)  # one folder: names repeat across topics
+    return build_tables(folder)
+
+
+def speaker_of(tables, opening: str) -> tuple:
+    return fields(quote(tables, opening), "speaker", "speaker_name", "speaker_description")
+
+
+def test_he_never_stands_for_a_womans_name(bbc_resolution):
+    # 'When he refused to support prime minister Harold Wilson and Dame Barbara Castle
+    # ..., he said: "I am not going to resign."': the pronoun chain goes back to Callaghan.
+    assert speaker_of(bbc_resolution, "I am not going to resign.")[1] == "Jim Callaghan"
+
+
+def test_she_is_not_an_earlier_spokesman(bbc_resolution):
+    # 'A spokesman for Manchester's Trafford Centre said ...' then 'The Trafford Centre
+    # spokeswoman said ... "We predict ...," she added.'
+    assert speaker_of(bbc_resolution, "We predict that the next week") == (
+        "she", None, "The Trafford Centre spokeswoman")
+
+
+def test_the_firm_is_the_organisation_named_before(bbc_resolution):
+    # 'Shares in Continental Airlines have tumbled after the firm warned it could run out of cash.'
+    assert speaker_of(bbc_resolution, "it could run out of cash")[:2] == ("the firm", "Continental Airlines")
+    # 'The Telegraph was sued for libel by Mr Galloway after the newspaper claimed ...'
+    row = quote(bbc_resolution, "he received money from Saddam Hussein")
+    assert row["speaker"] == "the newspaper" and row["speaker_name"] in ("Telegraph", "Daily Telegraph")
+
+
+def test_a_short_form_of_an_organisation_is_that_organisation(bbc_resolution):
+    # '"We are saddened by the development," Marsh said in a statement. The company added
+    # it would continue to co-operate': the model calls this "Marsh" a person.
+    marsh = quote(bbc_resolution, "We are saddened by the development")
+    entity = bbc_resolution["entities"].set_index("entity_id").loc[marsh["speaker_entity_id"]]
+    assert entity["label"] == "ORG"
+    company = quote(bbc_resolution, "it would continue to co-operate in the case")
+    assert company["speaker_entity_id"] == marsh["speaker_entity_id"]
+
+
+def test_reports_and_figures_speak_for_their_source(bbc_resolution):
+    assert speaker_of(bbc_resolution, "Mr Brown has been asked to take charge")[0] == (
+        "A report in the Sunday Business")
+    # '..., according to figures revealed by the Electoral Commission.'
+    assert speaker_of(bbc_resolution, "Labour's campaign cost")[:2] == (
+        "figures revealed by the Electoral Commission", "Electoral Commission")
+
+
+def test_a_spokesman_for_someone_is_not_that_someone(bbc_resolution):
+    # 'But, a spokesman for the prosecutor, New York State Comptroller Alan Hevesi, said
+    # no formal agreement had been made.'
+    speaker, name, description = speaker_of(bbc_resolution, "no formal agreement had been made")
+    assert name is None and description.startswith("a spokesman for the prosecutor")
+
+
+def test_an_unnamed_speaker_keeps_their_description_through_pronouns_and_continuations(bbc_resolution):
+    # 'A spokesman for the British Casino Association ... said ... He said ... "...," he
+    # said. "We have the lowest level of problem gambling in the world."'
+    description = "A spokesman for the British Casino Association"
+    assert speaker_of(bbc_resolution, "The UK industry is one of the world's") == ("he", None, description)
+    assert speaker_of(bbc_resolution, "We have the lowest level of problem gambling") == (
+        None, None, description)
+
+
+def test_he_is_the_person_the_sentence_before_introduced(bbc_resolution):
+    # 'One dissenting opinion came from Brian Gammage, vice-president of research at
+    # analysts Gartner. He said: "I don't think it changes the world."'
+    assert speaker_of(bbc_resolution, "I don't think it changes the world.")[1] == "Brian Gammage"
+
+
+def test_said_name_after_a_quote_when_the_parse_loses_the_subject(bbc_resolution):
+    # '"I think fundamentally it's a good idea ...," said Nick Ross, deputy labs editor at
+    # PC Pro. Apple's work ... would also help the Mac mini win fans, he said.'
+    assert speaker_of(bbc_resolution, "I think fundamentally it's a good idea")[:2] == (
+        "Nick Ross", "Nick Ross")
+
+
+def test_a_cue_inside_the_clause_it_reports(bbc_resolution):
+    # 'Before now, he said, Apple has been seen as a premium brand. But, he said, the Mac
+    # mini changed that perception.'
+    for words in ("Apple has been seen as a premium brand", "the Mac mini changed that perception"):
+        row = quote(bbc_resolution, words)
+        assert fields(row, "text", "kind", "speaker", "cue") == (words, "indirect", "he", "said")
+
+
+def test_as_x_put_it(bbc_resolution):
+    row = quote(bbc_resolution, "It will be tough to obtain/build a PC")
+    assert fields(row, "kind", "speaker", "cue", "speaker_name") == ("direct", "Gavin Cox", "put", "Gavin Cox")
+
+
+def test_knights_are_called_by_their_first_name(bbc_resolution):
+    # 'But Sir Edward said that was impossible because the Labour left was set against it'
+    assert speaker_of(bbc_resolution, "that was impossible because the Labour left")[:2] == (
+        "Edward", "Edward Heath")
+
+
+def test_quoted_as_wanting_is_the_subject_of_the_clause_it_hangs_from(bbc_resolution):
+    # 'A Conservative election challenger is quitting after being quoted as wanting a
+    # "period of creative destruction in the public services".\n\nDanny Kruger, ...'
+    row = quote(bbc_resolution, "period of creative destruction in the public services")
+    assert fields(row, "kind", "cue", "speaker_name") == ("partial", "quoted", "Danny Kruger")
+
+
+def test_poll_shares_and_fragments_without_reporting_are_not_quotes(bbc_resolution):
+    texts = set(bbc_resolution["quotes"]["text"])
+    # 'And 87% of the 1,000 adults quizzed by ICM for BBC News 24 said politicians did
+    # not deliver what they promised.'
+    assert "politicians did not deliver what they promised" not in texts
+    assert "Winter of Discontent" not in texts  # 'before the "Winter of Discontent"'
