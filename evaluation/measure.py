@@ -19,11 +19,17 @@ from evaluation.common import GOLD, read_gold
 
 QUALITY_FILE = Path(__file__).resolve().parent / "quality.json"
 # What is scored, against which gold file: (scores key, evaluation module, gold file).
+# The quote rules were developed looking at the errors on the first three quote sets
+# (the test set was measured once blind before that: F1 0.934, speaker accuracy 0.758);
+# nobody looked at the final set's articles or errors while writing them.
 GOLD_SETS = [
     ("mentions", mentions, mentions.GOLD_FILE),
     ("quotes", quotes, quotes.GOLD_FILE),
     ("quotes, held-out", quotes, GOLD / "quotes_bbc_heldout.jsonl"),
+    ("quotes, test", quotes, GOLD / "quotes_bbc_test.jsonl"),
+    ("quotes, final", quotes, GOLD / "quotes_bbc_final.jsonl"),
 ]
+BLIND_QUOTES = "quotes, final"
 DECIMALS = 3
 
 

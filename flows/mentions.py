@@ -14,6 +14,7 @@ import bisect
 import hashlib
 import re
 
+from flows.people import is_first_name
 from schemas.tables import NAMED_LABELS
 
 
@@ -111,23 +112,37 @@ def surname_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int
 
 
 def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """A one-word PERSON that opens or ends an organisation's proper name in the same
-    article is that organisation: "Marsh" after "Marsh & McLennan", "Telegraph" after
-    "Daily Telegraph", unless it is
-    also a person's surname there ("Ford" beside "Bill Ford") or follows an honorific.
-    (Surnames the model called organisations are mended dataset-wide, in entities.)"""
-    persons = [re.split(r"[\s-]+", text[s:e]) for s, e, label in spans if label == "PERSON"]  # al-Assad
+    """One label for a one-word name throughout its article, where the model wavers
+    between PERSON and ORG: a surname of a person named in full ("Campbell" after "Sol
+    Campbell") or a name after an honorific is a person; a word that opens or ends an
+    organisation's proper name ("Marsh" of "Marsh & McLennan", "Telegraph" of "Daily
+    Telegraph"), or that the model called an organisation elsewhere in the article
+    ("Novartis"), is that organisation. A word that is both a surname and part of an
+    organisation's name ("Ford" beside "Bill Ford" and "Ford Motor") keeps its labels."""
+    def words(start: int, end: int) -> list[str]:
+        return text[start:end].split()
+
+    # Surnames of names that open with a first name: not "Manchester United".
+    surnames = {parts[-1] for parts, label in ((re.split(r"[\s-]+", text[s:e]), label)  # al-Assad
+                                               for s, e, label in spans)
+                if label == "PERSON" and len(parts) > 1 and is_first_name(parts[0])}
+    any_surname = {parts[-1] for parts, label in ((re.split(r"[\s-]+", text[s:e]), label)
+                                                  for s, e, label in spans) if label == "PERSON" and len(parts) > 1}
+    honoured = {text[s:e] for s, e, label in spans if HONORIFIC_BEFORE.search(text, max(0, s - 8), s)}
     # Only proper names: "Marsh & McLennan", not "Assad regime", which names no firm.
-    organisations = [words for words, label in ((text[s:e].split(), label) for s, e, label in spans)
-                     if label == "ORG" and all(w[0].isupper() or w in ("&", "and", "of") for w in words)]
+    organisation_words = {w for s, e, label in spans if label == "ORG" and len(words(s, e)) > 1
+                          and all(x[0].isupper() or x in ("&", "and", "of") for x in words(s, e))
+                          for w in (words(s, e)[0], words(s, e)[-1])}
+    called_organisation = {text[s:e] for s, e, label in spans if label == "ORG"}
     agreed = []
     for start, end, label in spans:
         word = text[start:end]
-        if label == "PERSON" and " " not in word \
-                and any(len(o) > 1 and word in (o[0], o[-1]) for o in organisations) \
-                and not any(len(p) > 1 and p[-1] == word for p in persons) \
-                and not HONORIFIC_BEFORE.search(text, max(0, start - 8), start):
-            label = "ORG"
+        if label in ("PERSON", "ORG") and " " not in word:
+            person = word in surnames or word in honoured
+            organisation = word not in any_surname and (
+                word in organisation_words or (label == "PERSON" and word in called_organisation))
+            if person != organisation:
+                label = "PERSON" if person else "ORG"
         agreed.append((start, end, label))
     return agreed
 

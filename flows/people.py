@@ -35,6 +35,10 @@ def is_person_noun(word: str) -> bool:
     return word.lower() in _lexicon("en/data/exclusively_person_words.dat")
 
 
+def is_first_name(name: str) -> bool:
+    return name in _lexicon("common/data/female_names.dat") or name in _lexicon("common/data/male_names.dat")
+
+
 @cache
 def first_name_gender(name: str) -> str | None:
     """MALE or FEMALE for a first name only one of the registers gives, else None."""

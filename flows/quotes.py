@@ -90,6 +90,7 @@ SENTENCES_BACK = 4  # how far back a pronoun or description looks for its refere
 AFTER_SENTENCE_CUE_TOKENS = 6  # '"...." the company's chief executive said'
 MAX_SCARE_WORDS = 2
 CONTINUING_CUES = {"add", "continue"}
+QUANTIFIER_NOUNS = {"number", "handful", "couple", "lot", "dozen", "dozens", "hundreds", "thousands"}
 POLL_SHARE = re.compile(r"%|per ?cent|percent|half|(?:(?:one|two|three)-)?(?:thirds?|quarters?)|majority|minority")
 
 
@@ -395,7 +396,7 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
         if subjects and subjects[0].tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
             return _relative_antecedent(subjects[0])  # "the committee, which said": the committee
         if subjects:
-            return subjects[0]
+            return _past_quantifier(subjects[0])
         if inverted and verb is cue and (_directly_after_quote(cue, quoted) or _final_cue(cue)):
             return inverted[0]
         if verb.dep_ == "relcl":
@@ -408,6 +409,15 @@ def _speaker_of(cue, quoted: list[tuple[int, int]]):
             continue
         break
     return None
+
+
+def _past_quantifier(token):
+    """ "A number of large MCI shareholders": the shareholders."""
+    if token.lower_ not in QUANTIFIER_NOUNS:
+        return token
+    of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    objects = [c for c in of.children if c.dep_ == "pobj"] if of is not None else []
+    return objects[0] if objects else token
 
 
 def _name_after_parenthetical_cue(cue):
@@ -493,7 +503,7 @@ def _speaker_surface(token, mentions: list[dict]) -> tuple[int, int]:
                    for t in c.subtree]
     organisations = [m for m in mentions if m["label"] == "ORG"
                      and any(m["start"] <= t.idx < m["end"] for t in before_head)]
-    if organisations and token.lower_ not in PERSON_NOUNS:
+    if organisations and not (kind is not None and kind.labels == PERSON_KIND.labels):  # not "MCI shareholders"
         return organisations[0]["start"], organisations[0]["end"]
     return first.idx, end
 
@@ -577,8 +587,10 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
     for token in _tokens_between(doc, *span):
         source = _document_source(token)
         if source is not None:
+            # Not an owner inside it: "by the UK gaming industry's trade body" is no UK.
+            owned = {t.i for t in source if t.dep_ == "poss" for t in t.subtree}
             spoken_through = [m for m in mentions if m["label"] in ("PERSON", "ORG", "GPE")
-                              and any(m["start"] <= t.idx < m["end"] for t in source)]
+                              and any(m["start"] <= t.idx < m["end"] for t in source if t.i not in owned)]
             return spoken_through[0] if spoken_through else None
     words = _text(doc)[span[0]:span[1]].lower().split()
     head = words[-1] if words else ""
@@ -625,11 +637,18 @@ def _described(doc, span: tuple[int, int], wanted: Kind, pronoun: bool, words: l
     if not pronoun and words[0] not in DEFINITE:
         return None
     earlier = [m for m in mentions if m["end"] <= span[0] and wanted.fits(doc, m, mentions)
-               and span[0] - m["end"] < LOOKBACK_CHARS]
+               and span[0] - m["end"] < LOOKBACK_CHARS and not _inside(m["start"], quoted)]
     if not pronoun:
         containing = [m for m in earlier if head in m["text"].lower().split()]
         if containing:
             return containing[-1]
+        # "The South African archbishop said ... The archbishop added": the one an
+        # earlier speaker with the same head word was.
+        described = [row["_referent"] for row in rows if row["speaker"] and row["_referent"]
+                     and row["_referent"]["label"] is not None and span[0] - row["speaker_start"] < LOOKBACK_CHARS
+                     and _head_word(row["speaker"]) == head]
+        if described:
+            return described[-1]
     found, stopped = _antecedent(doc, span[0], wanted, mentions, rows, quoted,
                                  subjects=head != "they", pronoun=head if pronoun else None)
     if found is not None or stopped:
@@ -696,6 +715,11 @@ def _antecedent(doc, char: int, wanted: Kind, mentions: list[dict], rows: list[d
     against the distance ("He resisted ... He became ... he said": the one named
     before them). Returns (mention, stopped): stopped is True when that someone has no
     name ("a spokesman said ... he added"), so nothing else should be guessed."""
+    current = _sentence_of(doc, char)
+    for row in reversed(rows):  # "John Tomaney said he hoped ... - something he says will ..."
+        if row["speaker_start"] is not None and current.start_char <= row["speaker_start"] < char \
+                and _speaker_fits(doc, row, wanted, mentions):
+            return row["_referent"], True
     sentences = [sentence for sentence in _sentence_index(doc)[0] if sentence.end_char <= char]
     budget = SENTENCES_BACK
     for sentence in reversed(sentences):
