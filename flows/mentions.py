@@ -14,7 +14,7 @@ import bisect
 import hashlib
 import re
 
-from flows.people import is_first_name
+from flows.people import is_first_name, is_person_noun
 from schemas.tables import NAMED_LABELS
 
 
@@ -60,7 +60,7 @@ def extract_mentions(article_id: str, doc, _found: dict | None = None) -> list[d
             spans.append((*span, label))
     spans += defined_acronym_uses(text, spans)
     spans += surname_uses(text, spans)
-    spans = agree_short_forms(text, spans)
+    spans = agree_short_forms(text, appositive_people(doc, text, spans))
     sentence_starts = [sentence.start_char for sentence in doc.sents]
     return [{
         "mention_id": mention_id_for(article_id, start, end),
@@ -109,6 +109,31 @@ def surname_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int
             if not _overlaps(span, spans + found):
                 found.append((*span, "PERSON"))
     return found
+
+
+def appositive_people(doc, text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A name that opens with a first name, set beside a noun that only names people, is
+    a person, whatever the model said: "The woman's lawyer, Dolores M Troiani,"."""
+    token_at = {t.idx: t for t in doc}
+    relabelled = []
+    for start, end, label in spans:
+        if label not in ("ORG", "GPE", "NORP"):
+            relabelled.append((start, end, label))
+            continue
+        head = _span_head(doc, token_at, start, end)
+        beside = [head.head] if head is not None and head.dep_ == "appos" else []
+        beside += [c for c in head.children if c.dep_ == "appos"] if head is not None else []
+        first_word = text[start:end].split()[0]
+        if is_first_name(first_word) and any(t.pos_ == "NOUN" and is_person_noun(t.lemma_) for t in beside):
+            label = "PERSON"  # not "KPMG, Fannie Mae's independent auditor"
+        relabelled.append((start, end, label))
+    return relabelled
+
+
+def _span_head(doc, token_at: dict, start: int, end: int):
+    """The token of a span whose head lies outside it."""
+    tokens = [t for t in doc[token_at[start].i:] if t.idx < end] if start in token_at else []
+    return next((t for t in tokens if not (start <= t.head.idx < end) or t.head is t), None)
 
 
 def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
