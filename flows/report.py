@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from evaluation.measure import BLIND_QUOTES
 from flows.publish import PublishResult
 from flows.quality import REPORT_FOLDER, RESULTS_FILE
 from flows.quality import summarise_results
@@ -72,17 +73,17 @@ def _quality(quality: dict | None) -> str:
     if not quality:
         return "## Measured quality\n\nNo figures recorded (evaluation/quality.json)."
     tuning = quality["quotes"]["coverage 30%"]
-    held_out = quality["quotes, held-out"]["coverage 30%"]
+    blind = quality[BLIND_QUOTES]["coverage 30%"]
     return "\n".join([
         "## Measured quality",
         "",
         f"Scored against the hand-made gold on a build with {quality['model']} "
         "(a quote counts as found when 30% of its span is covered):",
         "",
-        "| quotes | tuning set | held-out set |",
+        "| quotes | tuning set | blind set |",
         "|---|---:|---:|",
-        f"| F1 | {tuning['quotes']['f1']:.3f} | {held_out['quotes']['f1']:.3f} |",
-        f"| speaker accuracy | {tuning['speaker accuracy']:.3f} | {held_out['speaker accuracy']:.3f} |",
+        f"| F1 | {tuning['quotes']['f1']:.3f} | {blind['quotes']['f1']:.3f} |",
+        f"| speaker accuracy | {tuning['speaker accuracy']:.3f} | {blind['speaker accuracy']:.3f} |",
         "",
         f"Entity mention spans: F1 {quality['mentions']['span']['f1']:.3f}.",
     ])

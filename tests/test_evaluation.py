@@ -50,6 +50,9 @@ def test_scores_on_the_gold_articles(measured):
     assert quotes["coverage 30%"]["quotes"]["f1"] >= 0.9
     assert quotes["coverage 30%"]["speaker accuracy"] >= 0.9
     assert measured["quotes, held-out"]["gold quotes"] == 120
+    blind = measured["quotes, confirmation"]
+    assert blind["articles"] == 25 and blind["gold quotes"] == 215
+    assert blind["coverage 30%"]["quotes"]["f1"] >= 0.9
 
 
 def test_the_recorded_quality_is_what_this_code_measures(measured):

@@ -62,9 +62,10 @@ def test_dataset_card_states_contents_rejections_and_measured_quality(tmp_path):
     assert "5 accepted, 0 duplicate, 1 rejected of 6 input files." in card
     reason = tables["sources"].set_index("status").loc["rejected", "reason"].split(":")[0]
     assert f"- {reason}: 1" in card
-    quotes = recorded()["quotes, held-out"]["coverage 30%"]
-    assert f"| quotes, held-out set | 120 quotes in 16 articles | {quotes['quotes']['precision']:.3f}" in card
-    assert f"{quotes['speaker accuracy']:.1%} (held-out)" in card
+    quotes = recorded()["quotes, confirmation"]["coverage 30%"]
+    assert f"| quotes, blind set | 215 quotes in 25 articles | {quotes['quotes']['precision']:.3f}" in card
+    assert f"someone unnamed, described as the gold describes them) for {quotes['speaker accuracy']:.1%}" \
+        in " ".join(card.split())
     assert "| `word_count` | int32 | words in text |" in card
     assert "README.md" in (result.path / "SHA256SUMS").read_text()
 

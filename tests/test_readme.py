@@ -69,20 +69,20 @@ def test_quality_figures_are_the_recorded_ones():
     from evaluation.measure import recorded
 
     quality = recorded()
-    mentions, tuning, held_out = quality["mentions"], quality["quotes"], quality["quotes, held-out"]
+    mentions, tuning, blind = quality["mentions"], quality["quotes"], quality["quotes, confirmation"]
     expected = {
         "mention spans": mentions["span"],
         "mention spans and labels": mentions["typed"],
         "entity merging, pairwise links": mentions["entity merge"]["pairwise"],
         "entity merging, B³": mentions["entity merge"]["b_cubed"],
         "quotes, 30% coverage (tuning set)": tuning["coverage 30%"]["quotes"],
-        "quotes, 30% coverage (held-out set)": held_out["coverage 30%"]["quotes"],
-        "quotes, 80% coverage (held-out set)": held_out["coverage 80%"]["quotes"],
+        "quotes, 30% coverage (blind set)": blind["coverage 30%"]["quotes"],
+        "quotes, 80% coverage (blind set)": blind["coverage 80%"]["quotes"],
     }
     text = README.read_text(encoding="utf-8")
     for what, prf in expected.items():
         row = f"| {what} | {prf['precision']:.3f} | {prf['recall']:.3f} | {prf['f1']:.3f} |"
         assert row in text, row
     speakers = (f"Speaker accuracy over matched quotes: {tuning['coverage 30%']['speaker accuracy']:.3f} "
-                f"on the tuning set, {held_out['coverage 30%']['speaker accuracy']:.3f} on the held-out")
+                f"on the tuning set, {blind['coverage 30%']['speaker accuracy']:.3f} on the blind")
     assert speakers in " ".join(text.split())
