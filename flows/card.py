@@ -27,8 +27,10 @@ KNOWN_LIMITS = [
     "Entities and quotes come from spaCy's small English model and hand-written rules: "
     "see the measured quality above. Labels are weakest for works of art, products and "
     "events.",
-    "Speakers are resolved within one article. A speaker the article never names (\"a "
-    "spokesman\") keeps its words in `speaker` and has no entity.",
+    "Speakers are resolved within one article. A speaker the article never names has no "
+    "entity; the words that describe them (\"a spokesman for the British Casino "
+    "Association\") are in `speaker_description`, also for the quotes that say \"he\" or "
+    "continue their words.",
     "Entity ids are a hash of label and canonical name: an entity's id changes when a "
     "more complete name for it appears in a later release.",
     "Articles in other languages than the model's are kept, but get no mentions or quotes.",
