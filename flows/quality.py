@@ -179,7 +179,7 @@ def check_quality(tables: dict[str, pd.DataFrame], previous_counts: dict[str, in
     first) sets the row-count floors. Raises QualityCheckFailed, after writing the
     report, if a critical expectation failed.
     """
-    report = Path(folder) / REPORT_FOLDER
+    report = Path(folder).resolve() / REPORT_FOLDER  # Great Expectations wants an absolute path
     if report.exists():
         shutil.rmtree(report)
     # A share of an empty table is no evidence of anything (a release with no quotes).

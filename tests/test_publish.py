@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -88,6 +89,18 @@ def test_same_inputs_give_byte_identical_files(tmp_path):
     second = publish(*seed_tables(), tmp_path / "b")
     for path in ("articles.parquet", "sources.parquet", "csv/articles.csv", "manifest.json", "README.md"):
         assert (first.path / path).read_bytes() == (second.path / path).read_bytes(), path
+
+
+def test_a_relative_output_folder_gives_the_same_release(tmp_path, monkeypatch):
+    # `newscorpus build --output releases` names a folder relative to where it runs.
+    absolute = publish(*seed_tables(), tmp_path / "absolute")
+    monkeypatch.chdir(tmp_path)
+    relative = publish(*seed_tables(), Path("relative"))
+    names = sorted(p.relative_to(absolute.path).as_posix() for p in absolute.path.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(tmp_path / relative.path).as_posix()
+                           for p in (tmp_path / relative.path).rglob("*") if p.is_file())
+    for name in names:
+        assert (absolute.path / name).read_bytes() == (tmp_path / relative.path / name).read_bytes(), name
 
 
 def test_unchanged_build_writes_nothing_and_changed_rows_bump_minor(tmp_path, bbc):
