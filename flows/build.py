@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 import os
 from contextlib import contextmanager
 from importlib import metadata
@@ -18,11 +19,11 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
-from prefect.utilities.annotations import quote
+from prefect.utilities.annotations import quote, unmapped
 
 from evaluation.measure import recorded as recorded_quality
 from flows.cache import ResultCache, cache_key
-from flows.dedupe import deduplicate_exact, split_tables
+from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
@@ -30,8 +31,9 @@ from flows.nlp import DEFAULT_MODEL, ModelNotFound, analyse_articles, model_desc
 from flows.publish import (PublishResult, point_latest, publish_release, read_manifest, releases,
                            version_name)
 from flows.quotes import attach_speakers, extract_quotes
+from flows.records import FIELD_KEYS
 from flows.report import record_run
-from flows.shard import ShardResult, merge_stats, prepare_shard, reason_kind, shard_result
+from flows.shard import ShardResult, merge_stats, nest, prepare_shard, reason_kind, shard_result
 from schemas import ReleaseCheckFailed, conform, validate_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,13 +53,20 @@ class NoUsableInput(InputError):
 
 
 @task(name="prepare-shard", cache_policy=NO_CACHE)
-def prepare_shard_task(inputs) -> ShardResult:
-    return prepare_shard(inputs)
+def prepare_shard_task(inputs, keys: dict[str, list[str]]) -> ShardResult:
+    return prepare_shard(inputs, keys)
 
 
 @task(name="deduplicate", cache_policy=NO_CACHE)
-def deduplicate_task(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return split_tables(deduplicate_exact(records))
+def deduplicate_task(records: pd.DataFrame, near_threshold: float) -> tuple[dict[str, pd.DataFrame], Counter]:
+    return deduplicate(records, near_threshold)
+
+
+def deduplicate(records: pd.DataFrame, near_threshold: float = NEAR_DUPLICATE_THRESHOLD
+                ) -> tuple[dict[str, pd.DataFrame], Counter]:
+    """articles and sources: exact, then near duplicates folded; and near dedupe's counts."""
+    stats = Counter()
+    return split_tables(deduplicate_near(deduplicate_exact(records), near_threshold, stats)), stats
 
 
 @task(name="analyse-shard", cache_policy=NO_CACHE)
@@ -90,20 +99,27 @@ def publish_task(tables: dict[str, pd.DataFrame], output: Path, provenance: dict
 @flow(name="newscorpus-build")
 def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPUT),
                shard_size: int = DEFAULT_SHARD_SIZE, model: str = DEFAULT_MODEL,
-               aliases: list[str] | None = None, cache: bool = True):
+               aliases: list[str] | None = None, cache: bool = True,
+               fields: dict[str, str] | None = None,
+               near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD):
     """Build a release of the dataset from `sources` (default: the embedded seeds).
     With `cache`, per-article results are kept in OUTPUT/.cache and reused for inputs
     that have not changed since an earlier run with the same code and model, and a run
     whose inputs, code and model made the newest release stops at once. Without it,
-    everything is done again."""
+    everything is done again. `fields` names the JSON keys of article fields that the
+    usual names (flows.records.FIELD_KEYS) do not cover: {"text": "content"}.
+    Articles whose word shingles overlap by `near_duplicate_threshold` (Jaccard) or
+    more are one story: all but one become duplicates (1.0: only identical shingles)."""
     logger = get_run_logger()
     try:
         alias_files = [Path(a) for a in aliases or []]
         inputs = discover_inputs(sources or [str(SEEDS)])
         if not inputs:
             raise NoUsableInput(f"no input files found in {', '.join(sources or [str(SEEDS)])}")
+        keys = field_keys(fields)
         digests = {item.source_uri: raw_digest(item.path) for item in inputs}
-        fingerprint = build_fingerprint(digests, model, [CURATED_ALIASES, *alias_files])
+        fingerprint = build_fingerprint(digests, model, [CURATED_ALIASES, *alias_files], keys,
+                                        near_duplicate_threshold)
         newest = release_built_from(Path(output), fingerprint) if cache else None
         if newest is not None:
             # The same inputs, code, model and aliases make the same release.
@@ -114,16 +130,16 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         model_info = model_description(model)
         store = ResultCache(Path(output) / CACHE_FILE) if cache else None
         pipeline = code_version()["source_sha256"]
-        prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline)
+        prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
         records = prepared.records
         require_usable(records)
-        tables = deduplicate_task(records)
+        tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
         articles = tables["articles"]
         analysed = analyse(articles, shard_size, model, store,
                            f"{pipeline}/{model_info['name']}/{model_info['version']}")
         # quote(): Prefect would otherwise walk every row dict twice (about 8 s at 2,000 articles).
         tables |= entities_task(quote([analysed]), articles, alias_table)
-        stats = merge_stats([prepared])
+        stats = merge_stats([prepared]) | nest(near_stats)
         stats["deduplicate"] = {status: int(n) for status, n in
                                 sorted(tables["sources"]["status"].value_counts().items())}
         stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
@@ -136,6 +152,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         info = provenance(tables, stats) | {"model": model_info,
                                             "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
                                             "quality": recorded_quality(),
+                                            "near_duplicate_threshold": near_duplicate_threshold,
                                             "build_fingerprint": fingerprint}
         result = publish_task(tables, Path(output), info)
     except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
@@ -151,7 +168,7 @@ def build_tables(sources: list[str], model: str = DEFAULT_MODEL, alias_files: li
     """Every table of a release for `sources`, by the same stage functions the flow
     chains, in this process and without Prefect: for tests and quality measurement."""
     shard = prepare_shard(discover_inputs([str(source) for source in sources]))
-    tables = split_tables(deduplicate_exact(shard.records))
+    tables, _stats = deduplicate(shard.records)
     return tables | analyse_tables(tables["articles"], model, alias_files, processes)
 
 
@@ -163,24 +180,25 @@ def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_fil
 
 
 def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int,
-                   store: ResultCache | None, pipeline: str) -> ShardResult:
+                   store: ResultCache | None, pipeline: str, keys: dict[str, list[str]]) -> ShardResult:
     """Records of all inputs, in order: from the cache for inputs read before with the
-    same bytes (`digests`, by source_uri) and code, from one prepare-shard task per
-    shard of the others."""
+    same bytes (`digests`, by source_uri), code and JSON field names (`keys`), from one
+    prepare-shard task per shard of the others."""
     logger = get_run_logger()
-    keys = {uri: cache_key(pipeline, uri, digest) for uri, digest in digests.items() if digest is not None}
-    cached = store.get_many("prepare", keys.values()) if store else {}
-    missing = [item for item in inputs if keys.get(item.source_uri) not in cached]
+    reading = f"{pipeline}/{json.dumps(keys, sort_keys=True)}"
+    cache_keys = {uri: cache_key(reading, uri, digest) for uri, digest in digests.items() if digest is not None}
+    cached = store.get_many("prepare", cache_keys.values()) if store else {}
+    missing = [item for item in inputs if cache_keys.get(item.source_uri) not in cached]
     shards = chunks(missing, shard_size)
     logger.info("%d inputs: %d prepared before, %d to prepare in %d shards of up to %d",
                 len(inputs), len(inputs) - len(missing), len(missing), len(shards), shard_size)
     fresh = {}
-    for result in prepare_shard_task.map(shards).result() if shards else []:
-        fresh.update((row["source_uri"], (row, stats)) for row, stats in
-                     zip(result.records.to_dict("records"), result.input_stats))
+    for result in prepare_shard_task.map(shards, keys=unmapped(keys)).result() if shards else []:
+        fresh.update(result.by_input())
     if store:
-        store.put_many("prepare", {keys[uri]: value for uri, value in fresh.items() if uri in keys})
-    ordered = [fresh.get(item.source_uri) or cached[keys[item.source_uri]] for item in inputs]
+        store.put_many("prepare", {cache_keys[uri]: value for uri, value in fresh.items() if uri in cache_keys})
+    ordered = [pair for item in inputs for pair in (fresh.get(item.source_uri)
+                                                    or cached[cache_keys[item.source_uri]])]
     return shard_result([row for row, _ in ordered], [stats for _, stats in ordered])
 
 
@@ -281,17 +299,25 @@ def raw_digest(path: Path) -> str | None:
         return None
 
 
-def build_fingerprint(digests: dict[str, str | None], model: str, alias_files: list[Path]) -> str:
-    """What a release is made from: every input's bytes, the pipeline's code, the model
-    and the alias files, and the quality figures its card states. A build with the
-    fingerprint of the newest release would write the same release again."""
+def field_keys(fields: dict[str, str] | None) -> dict[str, list[str]]:
+    """The JSON keys each article field is read from: the user's first, then the usual."""
+    return {name: list(dict.fromkeys([*([fields[name]] if fields and name in fields else []), *keys]))
+            for name, keys in FIELD_KEYS.items()}
+
+
+def build_fingerprint(digests: dict[str, str | None], model: str, alias_files: list[Path],
+                      keys: dict[str, list[str]], near_threshold: float) -> str:
+    """What a release is made from: every input's bytes, the pipeline's code, the model,
+    the alias files, JSON field names and near-duplicate threshold, and the quality
+    figures its card states. A
+    build with the fingerprint of the newest release would write the same release again."""
     try:
         model_id = f"{model} {metadata.version(model)}"
     except metadata.PackageNotFoundError:  # a model folder, not an installed package
         description = model_description(model)
         model_id = f"{description['name']} {description['version']}"
     made_of = {"inputs": sorted(digests.items()), "code": code_version(), "model": model_id,
-               "aliases": alias_digests(alias_files),
+               "aliases": alias_digests(alias_files), "fields": keys, "near duplicates": near_threshold,
                "quality": hashlib.sha256(json.dumps(recorded_quality(), sort_keys=True).encode()).hexdigest()}
     return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
 

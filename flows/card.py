@@ -34,7 +34,10 @@ KNOWN_LIMITS = [
     "Entity ids are a hash of label and canonical name: an entity's id changes when a "
     "more complete name for it appears in a later release.",
     "Articles in other languages than the model's are kept, but get no mentions or quotes.",
-    "Duplicates are found by exact (normalised) text; near-duplicates are separate articles.",
+    "Duplicates are found by exact (normalised) text and, for the same story with small "
+    "edits, by the share of 5-word shingles two articles have in common (MinHash, "
+    "`near_duplicate_threshold` in `manifest.json`); versions of a story that changed more stay "
+    "separate articles.",
 ]
 
 
@@ -44,7 +47,7 @@ def render_card(manifest: dict, tables: dict[str, pd.DataFrame], plots: list[dic
     sections = [
         _heading(manifest),
         _contents(manifest),
-        _sources(tables["sources"]),
+        _sources(tables["sources"], tables["articles"], manifest),
         _plots(plots),
         _quality(manifest),
         _checks(manifest, checks),
@@ -81,17 +84,32 @@ def _contents(manifest: dict) -> str:
     return "\n".join(lines)
 
 
-def _sources(sources: pd.DataFrame) -> str:
+READ_AS = {"text records": "plain texts", "body records": "JSON records", "html records": "web pages"}
+
+
+def _sources(sources: pd.DataFrame, articles: pd.DataFrame, manifest: dict) -> str:
     status = sources["status"].value_counts()
     collections = sources["source_uri"].map(lambda uri: uri.split("/")[0]).value_counts()
     lines = ["## Inputs", "",
-             "The pipeline reads article files (plain text, with an optional headline line) "
-             "from the folders its run was given; each input's path relative to the parent "
-             "of its folder is its `source_uri`. Inputs by top folder:", ""]
+             "The pipeline reads plain-text articles (with an optional headline line), web "
+             "pages, JSON Lines and JSON arrays of article records, and WARC archives, any of "
+             "them gzip-compressed, from the folders, files and globs its run was given. Each "
+             "input's path relative to the parent of its folder is its `source_uri`, with "
+             "`#N` for the N-th record of a file that holds several. Inputs by top folder:", ""]
     lines += [f"- `{name}`: {count:,}" for name, count in
               sorted(collections.items(), key=lambda item: (-item[1], item[0]))]
+    read = manifest.get("stages", {}).get("ingest", {})
+    kinds = [f"{read[key]:,} {name}" for key, name in READ_AS.items() if read.get(key)]
     lines += ["", ", ".join(f"{int(status.get(s, 0)):,} {s}" for s in ("accepted", "duplicate", "rejected"))
-              + f" of {len(sources):,} input files."]
+              + f" of {len(sources):,} inputs" + (f" (read as {', '.join(kinds)})." if kinds else ".")]
+    languages = articles["language"].value_counts()
+    analysed = manifest.get("model", {}).get("language")
+    others = int(len(articles) - languages.get(analysed, 0)) if analysed else 0
+    if len(languages):
+        lines += ["", "Languages of the articles (detected): " + ", ".join(
+            f"{code} {count:,}" for code, count in sorted(languages.items(), key=lambda i: (-i[1], i[0]))) + "."
+                  + (f" The {others:,} not in `{analysed}`, the model's language, are kept but have "
+                     "no mentions or quotes." if others else "")]
     rejected = sources["reason"][sources["status"] == "rejected"].dropna()
     if len(rejected):
         lines += ["", "Rejected, by reason:", ""]

@@ -24,6 +24,9 @@ HEADER_PARAGRAPHS = 6  # repeated headlines and date lines are looked for this f
 WRAP_MIN_CHARS, WRAP_MAX_CHARS = 30, 100
 
 SPACES = re.compile(r"[^\S\n]+")
+# Reuters-21578 wires end with the agency's name on a line of its own.
+SIGN_OFF = re.compile(r"\n\s*(?:Reuter|REUTER)\s*\Z")
+INDENTED_LINE = re.compile(r"\n(?:[ ]{3,}|\t)(?=\S)")
 
 
 def _rule(pattern: str) -> re.Pattern[str]:
@@ -75,12 +78,21 @@ class CleanText:
         return PARAGRAPH_SEPARATOR.join(self.paragraphs)
 
 
-def clean_text(text: str) -> CleanText:
-    paragraphs = split_paragraphs(text)
+def clean_text(text: str, title: str | None = None) -> CleanText:
+    """Title, paragraphs and date lines of an article's text. With `title` (a record
+    that gives its headline apart from its body) the first paragraph is never taken
+    for the title, but a repetition of the given one is still removed."""
     removed: Counter[str] = Counter()
+    text, signed_off = SIGN_OFF.subn("", text)
+    if signed_off:
+        removed["agency sign-off"] = signed_off
+    paragraphs = split_paragraphs(text)
     paragraphs = _cut_tail_section(paragraphs, removed)
     paragraphs = [p for p in paragraphs if not _is_boilerplate(p, removed)]
-    title, paragraphs = _take_title(paragraphs, removed)
+    if title is None:
+        title, paragraphs = _take_title(paragraphs, removed)
+    else:
+        paragraphs = _without_headline(title, paragraphs, removed)
     date_lines = [p for p in paragraphs[:HEADER_PARAGRAPHS] if is_date_line(p)]
     paragraphs = [p for i, p in enumerate(paragraphs)
                   if not (i < HEADER_PARAGRAPHS and p in date_lines)]
@@ -91,6 +103,8 @@ def split_paragraphs(text: str) -> list[str]:
     """Paragraphs with single spaces inside. Blank lines separate paragraphs; so do
     single line breaks, unless the block is hard-wrapped text."""
     text = unicodedata.normalize("NFC", text)
+    # Newswires indent the first line of a paragraph instead of leaving a blank line.
+    text = INDENTED_LINE.sub("\n\n", text)
     blocks = [[SPACES.sub(" ", line).strip() for line in block.split("\n")]
               for block in re.split(r"\n[^\S\n]*\n", text)]
     blocks = [[line for line in block if line] for block in blocks]
@@ -152,12 +166,16 @@ def _is_boilerplate(paragraph: str, removed: Counter[str]) -> bool:
 def _take_title(paragraphs: list[str], removed: Counter[str]) -> tuple[str | None, list[str]]:
     if len(paragraphs) < 2 or not looks_like_title(paragraphs[0]):
         return None, paragraphs
-    title, rest = paragraphs[0], paragraphs[1:]
+    return paragraphs[0], _without_headline(paragraphs[0], paragraphs[1:], removed)
+
+
+def _without_headline(title: str, paragraphs: list[str], removed: Counter[str]) -> list[str]:
+    """The paragraphs without repetitions of the headline in the header."""
     key = _comparable(title)
-    header = [p for p in rest[:HEADER_PARAGRAPHS] if _comparable(p) != key]
-    if repeats := len(rest[:HEADER_PARAGRAPHS]) - len(header):
+    header = [p for p in paragraphs[:HEADER_PARAGRAPHS] if _comparable(p) != key]
+    if repeats := len(paragraphs[:HEADER_PARAGRAPHS]) - len(header):
         removed["repeated headline"] += repeats
-    return title, header + rest[HEADER_PARAGRAPHS:]
+    return header + paragraphs[HEADER_PARAGRAPHS:]
 
 
 def looks_like_title(paragraph: str) -> bool:

@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_serve(args)
     return run_build(args.workers, args.dask_address, sources=args.source, output=args.output,
                      shard_size=args.shard_size, model=args.model, aliases=args.aliases,
-                     cache=args.cache)
+                     cache=args.cache, fields=dict(args.field) if args.field else None,
+                     near_duplicate_threshold=args.near_duplicates)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -267,7 +268,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     parameters = deployment_parameters(sources=args.source, output=args.output,
                                        shard_size=args.shard_size, model=args.model,
-                                       aliases=args.aliases, cache=args.cache)
+                                       aliases=args.aliases, cache=args.cache, fields=args.field,
+                                       near_duplicates=args.near_duplicates)
     try:
         serve(args.cron, args.name, parameters)
     except CannotServe as error:
@@ -289,9 +291,32 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: %(default)s, spaCy's English small model 3.8.0)")
     parser.add_argument("--aliases", action="append", metavar="FILE",
                         help="extra alias file (name, label, alias; tab-separated), repeatable")
+    parser.add_argument("--field", type=_field_mapping, action="append", metavar="NAME=KEY",
+                        help="read article field NAME (text, title, published_date, url, outlet, "
+                             "authors, dateline) of JSON records from KEY before the usual names "
+                             "(news-please, CC-News); repeatable")
+    parser.add_argument("--near-duplicates", type=_share, default=0.8, metavar="J",
+                        help="fold articles whose 5-word shingles overlap this much (Jaccard, "
+                             "0 to 1; default %(default)s) into one; 1 folds only identical shingles")
     parser.add_argument("--no-cache", dest="cache", action="store_false",
                         help="clean and parse every input again, even when nothing changed, "
                              "instead of reusing the results of earlier runs kept in OUTPUT/.cache")
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: a share between 0 (exclusive) and 1")
+    return value
+
+
+def _field_mapping(text: str) -> tuple[str, str]:
+    from flows.records import RECORD_FIELDS
+
+    name, _, key = text.partition("=")
+    if name not in RECORD_FIELDS or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=KEY with NAME one of {', '.join(RECORD_FIELDS)}")
+    return name, key
 
 
 def _output_argument(parser: argparse.ArgumentParser) -> None:

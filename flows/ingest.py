@@ -1,6 +1,7 @@
 """Stage 1, ingest: find the input files, read their bytes, decode them to text.
 
-Every input becomes exactly one record. One that cannot be read as article text
+A text file or a web page is one record; a JSON collection or a WARC archive one per
+record it holds (see flows.records). A record that cannot be read as article text
 becomes a rejected record whose reason says why; nothing is dropped silently.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import glob
-import hashlib
 import json
 import re
 import unicodedata
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ftfy
+
+from flows.records import FIELD_KEYS, GZIP_MAGIC, RawRecord, gunzip, json_records, sha256, sniff, warc_records
 
 # Files that travel with a collection but are not articles.
 DOCUMENTATION_NAMES = re.compile(r"^(readme|license|licence|copying|changelog|authors)(\.\w+)?$", re.I)
@@ -134,20 +136,54 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
+def read_records(item: InputFile, keys: dict[str, list[str]] = FIELD_KEYS) -> list[RawRecord]:
+    """Every record of one input: one for a text file or a web page, one per record of
+    a JSON collection or a WARC archive (gzip-compressed or not). `keys` are the field
+    names JSON records are read by."""
+    try:
+        raw = item.path.read_bytes()
+    except OSError as error:
+        return [RawRecord(item.source_uri, sha256(b""), reason=f"unreadable file: {error.strerror or error}")]
+    if DOCUMENTATION_NAMES.match(item.path.name):
+        return [RawRecord(item.source_uri, sha256(raw), reason=f"a documentation file ({item.path.name}), "
+                                                                "not an article")]
+    name = item.path.name.lower()
+    data, damage = gunzip(raw) if raw.startswith(GZIP_MAGIC) else (raw, None)
+    kind = sniff(data, name)
+    if kind == "warc":
+        return warc_records(item.source_uri, raw, damage)
+    if kind == "json":
+        records = json_records(item.source_uri, data, keys, lines_only=name.endswith(
+            (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")))
+        return records + ([RawRecord(f"{item.source_uri}#{len(data.splitlines()) + 1}", sha256(raw),
+                                     reason=f"{damage}: the records after this point are lost")]
+                          if damage else [])
+    if damage:
+        return [RawRecord(item.source_uri, sha256(raw), reason=damage)]
+    if kind == "html":
+        return [RawRecord(item.source_uri, sha256(raw), kind="html", payload=data)]
+    record = read_text(item.source_uri, raw, data)
+    return [RawRecord(record.source_uri, record.raw_sha256, record.text, record.reason)]
+
+
 def read_input(item: InputFile) -> Record:
     """Read one file into a record; any problem with its content rejects it."""
     try:
         raw = item.path.read_bytes()
     except OSError as error:
-        return Record(item.source_uri, hashlib.sha256(b"").hexdigest(), None,
-                      f"unreadable file: {error.strerror or error}")
-    digest = hashlib.sha256(raw).hexdigest()
+        return Record(item.source_uri, sha256(b""), None, f"unreadable file: {error.strerror or error}")
+    if DOCUMENTATION_NAMES.match(item.path.name):
+        return Record(item.source_uri, sha256(raw), None,
+                      f"a documentation file ({item.path.name}), not an article")
+    return read_text(item.source_uri, raw, raw)
+
+
+def read_text(source_uri: str, raw: bytes, data: bytes) -> Record:
+    """A plain-text article from `data` (the bytes of `raw`, decompressed)."""
     try:
-        if DOCUMENTATION_NAMES.match(item.path.name):
-            raise Rejected(f"a documentation file ({item.path.name}), not an article")
-        return Record(item.source_uri, digest, check_article_text(decode(raw)))
+        return Record(source_uri, sha256(raw), check_article_text(decode(data)))
     except Rejected as rejection:
-        return Record(item.source_uri, digest, None, str(rejection))
+        return Record(source_uri, sha256(raw), None, str(rejection))
 
 
 def decode(raw: bytes) -> str:

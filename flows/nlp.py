@@ -9,6 +9,7 @@ its rows, and the stages' work is spread over the cores with the parsing.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -75,9 +76,15 @@ def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],
     if workers == 1:
         results = map(_analyse_batch, jobs)
         return _gathered(results, rows, len(chosen))
-    # Fork: the workers start at once with the model already in memory, shared.
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return _gathered(pool.imap(_analyse_batch, jobs), rows, len(chosen))
+    # Fork: the workers start at once with the model already in memory, shared. Frozen
+    # objects are left out of the workers' garbage collections, which would otherwise
+    # write to (and so copy) every page of this process's objects.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return _gathered(pool.imap(_analyse_batch, jobs), rows, len(chosen))
+    finally:
+        gc.unfreeze()
 
 
 def _gathered(results, rows: dict[str, list[dict]], expected: int) -> dict[str, list[dict]]:

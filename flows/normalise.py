@@ -29,7 +29,7 @@ def article_fields(clean: CleanText) -> dict:
         "outlet": outlet,
         "url": None,
         "dateline": place,
-        "language": detect_language(text),
+        **dict(zip(("language", "language_probability"), language_guess(text))),
         "word_count": count_words(text),
         "content_sha256": sha256_text(text),
     }
@@ -68,5 +68,10 @@ def _language_identifier():
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language (langid.py model)."""
-    language, _probability = _language_identifier().classify(text[:5000])
-    return language
+    return language_guess(text)[0]
+
+
+def language_guess(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of the text's language."""
+    language, probability = _language_identifier().classify(text[:5000])
+    return language, float(probability)

@@ -36,7 +36,9 @@ def serve(cron: str, name: str, parameters: dict) -> None:
 
 
 def deployment_parameters(sources: list[str] | None, output: str, shard_size: int, model: str,
-                          aliases: list[str] | None, cache: bool = True) -> dict:
+                          aliases: list[str] | None, cache: bool = True,
+                          fields: list[tuple[str, str]] | None = None,
+                          near_duplicates: float | None = None) -> dict:
     """The build flow's parameters with every path absolute; options not given are left
     out, so the flow's own defaults apply (the embedded seeds, no extra aliases)."""
     parameters = {"output": absolute(output), "shard_size": shard_size, "model": model, "cache": cache}
@@ -44,6 +46,10 @@ def deployment_parameters(sources: list[str] | None, output: str, shard_size: in
         parameters["sources"] = [absolute(source) for source in sources]
     if aliases:
         parameters["aliases"] = [absolute(alias) for alias in aliases]
+    if fields:
+        parameters["fields"] = dict(fields)
+    if near_duplicates is not None:
+        parameters["near_duplicate_threshold"] = near_duplicates
     return parameters
 
 

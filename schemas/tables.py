@@ -62,6 +62,10 @@ class Articles(TableModel):
     content_sha256: Series[String] = _field("sha256 of text", str_matches=SHA256)
     duplicates: Series[Int32] = _field(
         "how many other inputs were folded into this article", ge=0)
+    authors: Series[StringList] = _field(
+        "the people the input names as its authors, as written (empty when it names none)")
+    crawl_date: Series[Date] = _field(
+        "when a web archive (WARC) fetched the page, when the input says", nullable=True)
 
 
 class Sources(TableModel):

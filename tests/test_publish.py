@@ -60,7 +60,7 @@ def test_dataset_card_states_contents_rejections_and_measured_quality(tmp_path):
     card = (result.path / "README.md").read_text(encoding="utf-8")
     assert card.startswith("# newscorpus v1.0.0\n")
     assert "| `articles` | 5 | one row per distinct article |" in card
-    assert "5 accepted, 0 duplicate, 1 rejected of 6 input files." in card
+    assert "5 accepted, 0 duplicate, 1 rejected of 6 inputs (read as 5 plain texts)." in card
     reason = tables["sources"].set_index("status").loc["rejected", "reason"].split(":")[0]
     assert f"- {reason}: 1" in card
     quotes = recorded()["quotes, confirmation"]["coverage 30%"]
