@@ -8,8 +8,9 @@ then seeded perturbations of real articles) to a temporary folder and, on those 
    cache): seconds, articles/s, words/s, peak memory of its process tree (the Prefect
    server and the spaCy workers are its children);
 2. bare spaCy `nlp.pipe` over the released article texts (same model, batch size and
-   2 processes): the floor for the build's parsing; the ratio build/bare is what
-   everything besides parsing costs;
+   2 processes), just before and just after the build (the machine's speed drifts):
+   the floor for the build's parsing; the ratio of the build to the mean of the two
+   is what everything besides parsing costs;
 3. rerun with nothing changed (same output folder: must print "nothing changed");
 4. rerun after 1% new (perturbed) articles are added to the corpus.
 
@@ -38,17 +39,21 @@ import random
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import pandas as pd
 import psutil
 
+from flows.build import deduplicate
 from flows.dedupe import exact_key
+from flows.ingest import discover_inputs
+from flows.shard import prepare_shard
 from flows.nlp import BATCH_SIZE, DEFAULT_MODEL, load_pipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -235,12 +240,20 @@ def measure_size(size: int, real: list[Article], folder: Path) -> dict:
     corpus_seconds = time.perf_counter() - started
     say(size, f"corpus of {size} articles written in {corpus_seconds:.1f} s (load {load[0]:.2f})")
 
+    # Bare parsing just before and just after the build, over the same texts: the
+    # machine's speed drifts by 10% and more over minutes, so the ratio is taken
+    # against the mean of the two.
+    before, parsed = bare_parse(articles_to_parse(corpus))
+    say(size, f"bare nlp.pipe before the build {before.seconds:.1f} s over {len(parsed)} articles")
     full = run_build(corpus, output, logs / "full")
     say(size, f"full build {full.seconds:.1f} s, peak PSS {full.peak_pss_mb:.0f} MB")
     released = pd.read_parquet(Path(full.printed) / "articles.parquet",
-                               columns=["text", "language", "word_count"])
-    bare, parsed = bare_parse(released)
-    say(size, f"bare nlp.pipe {bare.seconds:.1f} s over {len(parsed)} articles")
+                               columns=["article_id", "text", "language", "word_count"])
+    after, parsed_after = bare_parse(released.sort_values("article_id", ignore_index=True))
+    if parsed_after["text"].tolist() != parsed["text"].tolist():
+        raise BuildFailed("the release's articles are not the texts the stage functions give")
+    bare = Timing(*(statistics.mean(pair) for pair in zip(astuple(before), astuple(after))))
+    say(size, f"bare nlp.pipe after the build {after.seconds:.1f} s")
     unchanged = run_build(corpus, output, logs / "unchanged")
     say(size, f"no-change rerun {unchanged.seconds:.1f} s: {unchanged.printed}")
     added = perturbed_articles(real[:size], math.ceil(size / 100), f"added-{size}", "added", taken)
@@ -254,7 +267,8 @@ def measure_size(size: int, real: list[Article], folder: Path) -> dict:
         "load average before": [round(x, 2) for x in load], "corpus seconds": corpus_seconds,
         "full build": vars(full) | {"articles/s": size / full.seconds, "words/s": words / full.seconds},
         "bare nlp.pipe": vars(bare) | {"articles parsed": len(parsed),
-                                       "words/s": parsed_words / bare.seconds},
+                                       "words/s": parsed_words / bare.seconds,
+                                       "before the build": vars(before), "after the build": vars(after)},
         "build/bare": full.seconds / bare.seconds,
         "no-change rerun": vars(unchanged) | {
             "nothing changed": unchanged.printed.startswith("nothing changed"),
@@ -335,6 +349,12 @@ def machine_busy_seconds() -> float:
     return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
 
 
+def articles_to_parse(corpus: Path) -> pd.DataFrame:
+    """The articles a build of `corpus` releases, by the build's own stage functions."""
+    tables, _stats = deduplicate(prepare_shard(discover_inputs([str(corpus)])).records)
+    return tables["articles"].sort_values("article_id", ignore_index=True)
+
+
 def bare_parse(articles: pd.DataFrame) -> tuple[Timing, pd.DataFrame]:
     """Time nlp.pipe over the articles the build parses: those in the model's language.
     The model is loaded before the clock starts; its worker processes start inside."""
@@ -347,7 +367,7 @@ def bare_parse(articles: pd.DataFrame) -> tuple[Timing, pd.DataFrame]:
 
 
 def table(results: list[dict]) -> str:
-    header = ("| articles | words | full build s | articles/s | words/s | bare nlp.pipe s | build/bare "
+    header = ("| articles | words | full build s | articles/s | words/s | bare nlp.pipe s, mean (before / after) | build/bare "
               "| peak PSS MB | peak RSS MB | no-change rerun s | +1% rerun s | build CPU cores "
               "| others' CPU cores, build / bare | load before |")
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
@@ -357,7 +377,8 @@ def table(results: list[dict]) -> str:
         flag = "" if unchanged["nothing changed"] else " (changed!)"
         lines.append(
             f"| {r['size']:,} | {r['words']:,} | {full['seconds']:.1f} | {full['articles/s']:.1f} "
-            f"| {full['words/s']:,.0f} | {bare['seconds']:.1f} | {r['build/bare']:.2f} "
+            f"| {full['words/s']:,.0f} | {bare['seconds']:.1f} ({bare['before the build']['seconds']:.1f} "
+            f"/ {bare['after the build']['seconds']:.1f}) | {r['build/bare']:.2f} "
             f"| {full['peak_pss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} "
             f"| {unchanged['seconds']:.1f} ({unchanged['share of full build']:.0%}){flag} "
             f"| {grown['seconds']:.1f} ({grown['articles added']} added) "

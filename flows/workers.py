@@ -1,0 +1,71 @@
+"""Worker processes that one build on one machine shares between all its shard tasks.
+
+The shard tasks of a local build run on threads of the flow process, where Python
+code runs on one core at a time. So their work goes to these processes: forked once
+per build with the spaCy model loaded (shared with the flow process, not copied),
+they serve every shard's prepare and NLP work first come, first served. One pool for
+the whole build, rather than one per task, means no start per shard and no core idle
+while a shard's last batch finishes: the next shard's batches are already queued.
+
+Outside `local_workers` (a test, a benchmark, a task on a Dask worker) the same calls
+run in the calling process.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+_pool: multiprocessing.pool.Pool | None = None
+
+
+def local_processes() -> int:
+    """The cores this process may use: the number of workers a local build starts."""
+    return len(os.sched_getaffinity(0))
+
+
+@contextmanager
+def local_workers(processes: int):
+    """Start `processes` forked workers for the calls below; stop them on leaving.
+    With one process, the calls run in the calling process."""
+    global _pool
+    if processes <= 1:
+        yield
+        return
+    with forked_pool(processes) as pool:
+        _pool = pool
+        try:
+            yield
+        finally:
+            _pool = None
+
+
+@contextmanager
+def forked_pool(processes: int):
+    """A pool of `processes` workers forked from this process, as it is now."""
+    # Frozen objects are left out of the workers' garbage collections, which would
+    # otherwise write to (and so copy) every page of this process's objects.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
+
+
+def shared() -> bool:
+    """Whether a build's workers are running."""
+    return _pool is not None
+
+
+def call(function: Callable, *args):
+    """function(*args) in one of the build's workers, or here without them."""
+    return _pool.apply(function, args) if _pool is not None else function(*args)
+
+
+def each(function: Callable, jobs: Iterable) -> Iterator:
+    """function(job) for each job, in order, spread over the build's workers (or here)."""
+    return _pool.imap(function, jobs) if _pool is not None else map(function, jobs)
