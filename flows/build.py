@@ -28,7 +28,7 @@ from flows import workers
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
-from flows.nlp import DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
+from flows.nlp import BATCHES_PER_WORKER, DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
 from flows.publish import (PublishResult, point_latest, publish_release, read_manifest, releases,
                            version_name)
 from flows.quotes import attach_speakers, extract_quotes
@@ -132,12 +132,14 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         store = ResultCache(Path(output) / CACHE_FILE) if cache else None
         pipeline = code_version()["source_sha256"]
         # On Dask, each shard task has a worker process of its own.
-        with workers.local_workers(1 if on_dask() else workers.local_processes()):
+        processes = 1 if on_dask() else workers.local_processes()
+        with workers.local_workers(processes):
             prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
-            records = prepared.records
-            require_usable(records)
-            tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
-            articles = tables["articles"]
+        records = prepared.records
+        require_usable(records)
+        tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
+        articles = tables["articles"]
+        with workers.local_workers(processes, tasks_per_worker=BATCHES_PER_WORKER):
             analysed = analyse(articles, shard_size, model, store,
                                f"{pipeline}/{model_info['name']}/{model_info['version']}")
         # quote(): Prefect would otherwise walk every row dict twice (about 8 s at 2,000 articles).

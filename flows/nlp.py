@@ -21,6 +21,10 @@ BATCH_SIZE = 64
 # A worker is forked with the model loaded, but still costs its start and the memory
 # it writes to; below this many articles per worker one process is as fast.
 MIN_ARTICLES_PER_PROCESS = 200
+# A build's NLP worker parses this many batches (about 1,000 articles), then a fresh
+# fork takes its place: in a long-lived worker spaCy's string store and Python's heap
+# only grow.
+BATCHES_PER_WORKER = 16
 
 
 @cache

@@ -3,9 +3,9 @@
 The shard tasks of a local build run on threads of the flow process, where Python
 code runs on one core at a time. So their work goes to these processes: forked once
 per build with the spaCy model loaded (shared with the flow process, not copied),
-they serve every shard's prepare and NLP work first come, first served. One pool for
-the whole build, rather than one per task, means no start per shard and no core idle
-while a shard's last batch finishes: the next shard's batches are already queued.
+they serve every shard's work first come, first served. One pool for all the shards
+of a stage, rather than one per task, means no core idle while a shard's last batch
+finishes: the next shard's batches are already queued.
 
 Outside `local_workers` (a test, a benchmark, a task on a Dask worker) the same calls
 run in the calling process.
@@ -28,14 +28,15 @@ def local_processes() -> int:
 
 
 @contextmanager
-def local_workers(processes: int):
+def local_workers(processes: int, tasks_per_worker: int | None = None):
     """Start `processes` forked workers for the calls below; stop them on leaving.
+    A worker that has done `tasks_per_worker` calls is replaced by a fresh fork.
     With one process, the calls run in the calling process."""
     global _pool
     if processes <= 1:
         yield
         return
-    with forked_pool(processes) as pool:
+    with forked_pool(processes, tasks_per_worker) as pool:
         _pool = pool
         try:
             yield
@@ -44,16 +45,13 @@ def local_workers(processes: int):
 
 
 @contextmanager
-def forked_pool(processes: int):
-    """A pool of `processes` workers forked from this process, as it is now."""
-    # Frozen objects are left out of the workers' garbage collections, which would
-    # otherwise write to (and so copy) every page of this process's objects.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            yield pool
-    finally:
-        gc.unfreeze()
+def forked_pool(processes: int, tasks_per_worker: int | None = None):
+    """A pool of `processes` workers forked from this process as it is when each starts."""
+    # Each worker first freezes what it inherited: its garbage collections then leave
+    # those objects alone instead of writing to (and so copying) every page of them.
+    with multiprocessing.get_context("fork").Pool(processes, initializer=gc.freeze,
+                                                  maxtasksperchild=tasks_per_worker) as pool:
+        yield pool
 
 
 def shared() -> bool:
