@@ -114,7 +114,10 @@ def _article_row(record: RawRecord, stats: Counter) -> dict:
     stats.update({f"clean.removed {rule}": n for rule, n in clean.removed.items()})
     words = count_words(clean.body)
     if words < MIN_WORDS:
-        return {"reason": f"nothing left after removing boilerplate: {words} words of article text"}
+        if count_words(text) < MIN_WORDS:
+            return {"reason": f"too short to be an article: {words} words (at least {MIN_WORDS} needed)"}
+        return {"reason": f"nothing left after removing boilerplate: {words} words of article text "
+                          f"(at least {MIN_WORDS} needed)"}
     fields = article_fields(clean)
     fields |= {name: given[name] for name in GIVEN_FIELDS if given.get(name) not in (None, [])}
     stats.update(f"normalise.with {name}" for name in

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -47,11 +48,29 @@ def local_workers(processes: int, tasks_per_worker: int | None = None):
 @contextmanager
 def forked_pool(processes: int, tasks_per_worker: int | None = None):
     """A pool of `processes` workers forked from this process as it is when each starts."""
-    # Each worker first freezes what it inherited: its garbage collections then leave
-    # those objects alone instead of writing to (and so copying) every page of them.
-    with multiprocessing.get_context("fork").Pool(processes, initializer=gc.freeze,
-                                                  maxtasksperchild=tasks_per_worker) as pool:
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker,
+                                                    maxtasksperchild=tasks_per_worker)
+    try:
         yield pool
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()  # the workers finish and exit on their own
+    finally:
+        pool.join()
+
+
+def _start_worker() -> None:
+    global _pool
+    _pool = None  # a worker forked while the pool runs inherits it: its calls run in it
+    # A forked worker inherits the parent's signal handlers too: Prefect's for SIGTERM
+    # would keep a worker alive when the pool terminates it, and Ctrl-C is for the parent.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Freeze what the worker inherited: its garbage collections then leave those objects
+    # alone instead of writing to (and so copying) every page of them.
+    gc.freeze()
 
 
 def shared() -> bool:

@@ -11,7 +11,8 @@ import json
 import pandas as pd
 import pytest
 
-from flows.ingest import discover_inputs
+from flows.ingest import MIN_WORDS, discover_inputs
+from flows.normalise import count_words
 from flows.shard import prepare_shard
 
 from conftest import corpus
@@ -53,6 +54,12 @@ def test_reuters_21578_loads_as_it_is():
     for n in without_body:
         assert by_uri(table, f"reut2-000.json#{n}")["reason"].startswith("no article text in the record")
     assert table["reason"].isna().sum() > 850
+    # One-line notices ("Qtly div 35 cts vs 35 cts prior / Payable March 31 ...").
+    notices = [n for n, item in enumerate(raw, start=1)
+               if item.get("body") and count_words(item["body"]) < MIN_WORDS]
+    assert len(notices) > 10
+    for n in notices:
+        assert by_uri(table, f"reut2-000.json#{n}")["reason"].startswith("too short to be an article: ")
 
 
 def news_please(bbc, name: str, n: int) -> dict:
