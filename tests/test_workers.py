@@ -1,0 +1,68 @@
+"""The worker processes a local build shares between its shard tasks: calls run in
+them, in order; they stop when the build leaves them, on success and on error, even
+when the parent has a SIGTERM handler of its own (as Prefect installs)."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+from flows import workers
+
+
+def pid_of_caller(_job=None) -> int:
+    return os.getpid()
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+def test_calls_run_in_the_workers_and_keep_their_order():
+    with workers.local_workers(2):
+        assert workers.shared()
+        assert workers.call(pid_of_caller) != os.getpid()
+        assert list(workers.each(square, range(50))) == [n * n for n in range(50)]
+    assert not workers.shared() and multiprocessing.active_children() == []
+
+
+def test_without_workers_the_calls_run_here():
+    with workers.local_workers(1):
+        assert not workers.shared()
+        assert workers.call(pid_of_caller) == os.getpid()
+        assert list(workers.each(square, [3, 4])) == [9, 16]
+
+
+def test_a_worker_is_replaced_after_its_tasks():
+    with workers.local_workers(2, tasks_per_worker=1):
+        pids = list(workers.each(pid_of_caller, range(6)))
+    assert len(set(pids)) == 6 and os.getpid() not in pids
+
+
+def test_an_error_stops_busy_workers_even_with_a_parent_sigterm_handler():
+    """Prefect's SIGTERM handler does not exit; a worker that kept it would finish its
+    task (here a 60 s sleep), then wait for the next one forever, and so would the build."""
+    stopped = threading.Event()
+
+    def build_that_fails():
+        with contextlib.suppress(RuntimeError), workers.local_workers(2):
+            workers.each(time.sleep, [60, 60])
+            time.sleep(1)  # both workers are asleep in their task
+            raise RuntimeError("a shard failed")
+        stopped.set()
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        builder = threading.Thread(target=build_that_fails, daemon=True)
+        builder.start()
+        builder.join(timeout=30)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        left = multiprocessing.active_children()
+        for child in left:  # so that a failure does not hang the test session too
+            child.kill()
+    assert stopped.is_set() and left == [], "the workers outlived the pool's terminate"
