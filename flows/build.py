@@ -309,8 +309,8 @@ def build_fingerprint(digests: dict[str, str | None], model: str, alias_files: l
                       keys: dict[str, list[str]], near_threshold: float) -> str:
     """What a release is made from: every input's bytes, the pipeline's code, the model,
     the alias files, JSON field names and near-duplicate threshold, and the quality
-    figures its card states. A
-    build with the fingerprint of the newest release would write the same release again."""
+    figures its card states. A build with the fingerprint of the newest release would
+    write the same release again."""
     try:
         model_id = f"{model} {metadata.version(model)}"
     except metadata.PackageNotFoundError:  # a model folder, not an installed package

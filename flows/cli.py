@@ -295,7 +295,9 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read article field NAME (text, title, published_date, url, outlet, "
                              "authors, dateline) of JSON records from KEY before the usual names "
                              "(news-please, CC-News); repeatable")
-    parser.add_argument("--near-duplicates", type=_share, default=0.8, metavar="J",
+    from flows.dedupe import NEAR_DUPLICATE_THRESHOLD
+
+    parser.add_argument("--near-duplicates", type=_share, default=NEAR_DUPLICATE_THRESHOLD, metavar="J",
                         help="fold articles whose 5-word shingles overlap this much (Jaccard, "
                              "0 to 1; default %(default)s) into one; 1 folds only identical shingles")
     parser.add_argument("--no-cache", dest="cache", action="store_false",

@@ -348,13 +348,14 @@ def fold(records: pd.DataFrame, index: np.ndarray, uris: np.ndarray, kept_uris: 
     stats[f"{_STAT}near duplicates"] += len(index)
     moved = {article_id_for(uri): (kept_id, kept, value) for uri, kept_id, kept, value in
              zip(uris, kept_ids, kept_uris, similarity.tolist())}
-    followers = records.index[(records["status"] == "duplicate") & records["article_id"].isin(list(moved))]
-    for row in followers:
-        kept_id, kept, value = moved[records.at[row, "article_id"]]
-        records.at[row, "article_id"] = kept_id
-        records.at[row, "reason"] = (f"{records.at[row, 'reason']}, itself a near duplicate of "
-                                     f"{kept}: {similarity_text(value)}")
-        records.at[row, "similarity"] = value
+    followers = records[(records["status"] == "duplicate") & records["article_id"].isin(list(moved))]
+    targets = [moved[article_id] for article_id in followers["article_id"]]
+    # Whole columns at once, as in deduplicate_exact.
+    records.loc[followers.index, "article_id"] = [kept_id for kept_id, _, _ in targets]
+    records.loc[followers.index, "reason"] = [
+        f"{reason}, itself a near duplicate of {kept}: {similarity_text(value)}"
+        for reason, (_, kept, value) in zip(followers["reason"], targets)]
+    records.loc[followers.index, "similarity"] = [value for _, _, value in targets]
     stats[f"{_STAT}exact duplicates moved"] += len(followers)
 
 

@@ -71,16 +71,6 @@ class InputFile:
     source_uri: str
 
 
-@dataclass(frozen=True)
-class Record:
-    """One input record: decoded text, or the reason it was rejected."""
-
-    source_uri: str
-    raw_sha256: str
-    text: str | None
-    reason: str | None = None
-
-
 def discover_inputs(sources: list[str]) -> list[InputFile]:
     """Expand folders (recursively), files and globs into input files, sorted by URI.
 
@@ -140,13 +130,9 @@ def read_records(item: InputFile, keys: dict[str, list[str]] = FIELD_KEYS) -> li
     """Every record of one input: one for a text file or a web page, one per record of
     a JSON collection or a WARC archive (gzip-compressed or not). `keys` are the field
     names JSON records are read by."""
-    try:
-        raw = item.path.read_bytes()
-    except OSError as error:
-        return [RawRecord(item.source_uri, sha256(b""), reason=f"unreadable file: {error.strerror or error}")]
-    if DOCUMENTATION_NAMES.match(item.path.name):
-        return [RawRecord(item.source_uri, sha256(raw), reason=f"a documentation file ({item.path.name}), "
-                                                                "not an article")]
+    raw, refused = _file_bytes(item)
+    if refused:
+        return [refused]
     name = item.path.name.lower()
     data, damage = gunzip(raw) if raw.startswith(GZIP_MAGIC) else (raw, None)
     if damage and not data:
@@ -164,28 +150,34 @@ def read_records(item: InputFile, keys: dict[str, list[str]] = FIELD_KEYS) -> li
         return [RawRecord(item.source_uri, sha256(raw), reason=damage)]
     if kind == "html":
         return [RawRecord(item.source_uri, sha256(raw), kind="html", payload=data)]
-    record = read_text(item.source_uri, raw, data)
-    return [RawRecord(record.source_uri, record.raw_sha256, record.text, record.reason)]
+    return [read_text(item.source_uri, raw, data)]
 
 
-def read_input(item: InputFile) -> Record:
-    """Read one file into a record; any problem with its content rejects it."""
+def read_input(item: InputFile) -> RawRecord:
+    """One file read as a plain-text article, whatever it holds; any problem with its
+    content rejects it."""
+    raw, refused = _file_bytes(item)
+    return refused or read_text(item.source_uri, raw, raw)
+
+
+def _file_bytes(item: InputFile) -> tuple[bytes, RawRecord | None]:
+    """The file's bytes, or the rejected record of a file that is unreadable or documentation."""
     try:
         raw = item.path.read_bytes()
     except OSError as error:
-        return Record(item.source_uri, sha256(b""), None, f"unreadable file: {error.strerror or error}")
+        return b"", RawRecord(item.source_uri, sha256(b""), reason=f"unreadable file: {error.strerror or error}")
     if DOCUMENTATION_NAMES.match(item.path.name):
-        return Record(item.source_uri, sha256(raw), None,
-                      f"a documentation file ({item.path.name}), not an article")
-    return read_text(item.source_uri, raw, raw)
+        return raw, RawRecord(item.source_uri, sha256(raw),
+                              reason=f"a documentation file ({item.path.name}), not an article")
+    return raw, None
 
 
-def read_text(source_uri: str, raw: bytes, data: bytes) -> Record:
+def read_text(source_uri: str, raw: bytes, data: bytes) -> RawRecord:
     """A plain-text article from `data` (the bytes of `raw`, decompressed)."""
     try:
-        return Record(source_uri, sha256(raw), check_article_text(decode(data)))
+        return RawRecord(source_uri, sha256(raw), check_article_text(decode(data)))
     except Rejected as rejection:
-        return Record(source_uri, sha256(raw), None, str(rejection))
+        return RawRecord(source_uri, sha256(raw), reason=str(rejection))
 
 
 def decode(raw: bytes) -> str:

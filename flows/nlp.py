@@ -76,14 +76,10 @@ def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],
     batches = [list(zip(chosen["article_id"][i:i + BATCH_SIZE], chosen["text"][i:i + BATCH_SIZE]))
                for i in range(0, len(chosen), BATCH_SIZE)]
     jobs = [(batch, extractors, model) for batch in batches]
-    if workers.shared():
+    # Workers forked for this call start at once with the model already in memory, shared.
+    own = 1 if workers.shared() else max(1, min(processes, len(chosen) // MIN_ARTICLES_PER_PROCESS))
+    with workers.local_workers(own):
         return _gathered(workers.each(_analyse_batch, jobs), extractors, len(chosen))
-    processes = max(1, min(processes, len(chosen) // MIN_ARTICLES_PER_PROCESS))
-    if processes == 1:
-        return _gathered(map(_analyse_batch, jobs), extractors, len(chosen))
-    # Fork: the workers start at once with the model already in memory, shared.
-    with workers.forked_pool(processes) as pool:
-        return _gathered(pool.imap(_analyse_batch, jobs), extractors, len(chosen))
 
 
 def _gathered(results, extractors: dict[str, Callable], expected: int) -> dict[str, list[dict]]:

@@ -37,7 +37,7 @@ def local_workers(processes: int, tasks_per_worker: int | None = None):
     if processes <= 1:
         yield
         return
-    with forked_pool(processes, tasks_per_worker) as pool:
+    with _forked_pool(processes, tasks_per_worker) as pool:
         _pool = pool
         try:
             yield
@@ -46,7 +46,7 @@ def local_workers(processes: int, tasks_per_worker: int | None = None):
 
 
 @contextmanager
-def forked_pool(processes: int, tasks_per_worker: int | None = None):
+def _forked_pool(processes: int, tasks_per_worker: int | None = None):
     """A pool of `processes` workers forked from this process as it is when each starts."""
     pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker,
                                                     maxtasksperchild=tasks_per_worker)
