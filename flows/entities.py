@@ -25,6 +25,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -107,14 +108,16 @@ class Mention(NamedTuple):
 def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
                  aliases: list[Alias]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(mentions with `label` corrected and `entity_id` set, entities table)."""
-    rows = [Mention(a, int(s), int(e), t, label, name_key(t)) for a, s, e, t, label in zip(
-        mentions["article_id"], mentions["start"], mentions["end"], mentions["text"], mentions["label"])]
+    # Plain lists: iterating pandas columns value by value is several times slower.
+    columns = [mentions[name].tolist() for name in ("article_id", "start", "end", "text", "label")]
+    rows = [Mention(a, int(s), int(e), t, label, name_key(t)) for a, s, e, t, label in zip(*columns)]
     alias_label = {name_key(a.alias): a.label for a in aliases} | {
         name_key(a.name): a.label for a in aliases}
-    rows = [row._replace(label=label) for row, label in zip(rows, _correct_labels(rows, alias_label))]
+    rows = [row if row.label == label else row._replace(label=label)
+            for row, label in zip(rows, _correct_labels(rows, alias_label))]
 
     graph = _UnionFind()
-    texts = dict(zip(articles["article_id"], articles["text"]))
+    texts = dict(zip(articles["article_id"].tolist(), articles["text"].tolist()))
     by_article: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         by_article[row.article_id].append(i)
@@ -150,19 +153,19 @@ def _correct_labels(rows: list[Mention], alias_label: dict[str, str]) -> list[st
     full_names = [(row.article_id, row.key.split()[-1]) for row in rows
                   if row.label == "PERSON" and " " in row.key]
     surnames_in_article, known_surnames = set(full_names), {surname for _, surname in full_names}
-    label_counts: dict[str, Counter] = defaultdict(Counter)
-    for row in rows:
-        label_counts[row.key][row.label] += 1
+    label_counts = _tally((row.key, row.label) for row in rows)
+    # Per surface form once, not per mention: (most used label, its count, all, PERSON).
+    tally = {key: (*_most_common(counts), sum(counts.values()), counts.get("PERSON", 0))
+             for key, counts in label_counts.items()}
     corrected = []
     for row in rows:
-        label, counts = row.label, label_counts[row.key]
-        top, top_count = counts.most_common(1)[0]
-        total = sum(counts.values())
+        label = row.label
+        top, top_count, total, person = tally[row.key]
         if (row.article_id, row.key) in surnames_in_article:
             label = "PERSON"
         elif row.key in alias_label:
             label = alias_label[row.key]
-        elif row.key in known_surnames and counts["PERSON"] * 2 >= total:
+        elif row.key in known_surnames and person * 2 >= total:
             label = "PERSON"
         elif total >= MAJORITY_MIN_MENTIONS and top_count >= MAJORITY_SHARE * total:
             label = top
@@ -217,6 +220,8 @@ def _acronym_definitions(rows, text: str) -> dict[str, Node]:
 def _also_known_as(rows: list[Mention], nodes: list[Node], text: str) -> list[tuple[Node, Node]]:
     """Pairs of nodes an article says are one: "the PMU, also known as the PMF and Hashd
     al-Shaabi" joins PMU with PMF and with Hashd al-Shaabi."""
+    if not _may_say_also_known_as(text):
+        return []
     spans = [(row.start, row.end, node) for row, node in zip(rows, nodes)]
     pairs = []
     for phrase in ALSO_KNOWN_AS.finditer(text):
@@ -234,6 +239,14 @@ def _also_known_as(rows: list[Mention], nodes: list[Node], text: str) -> list[tu
             pairs.append((left, node))
             position = end
     return pairs
+
+
+def _may_say_also_known_as(text: str) -> bool:
+    """False only where ALSO_KNOWN_AS cannot match (searching with it is slow: it may
+    begin at any space); "a.k.a" stays "aka" with its dots removed."""
+    lowered = text.lower()
+    return any(word in lowered for word in ("known", "called", "referred", "real")) \
+        or "aka" in lowered.replace(".", "")
 
 
 def _join_transliterations(graph: "_UnionFind") -> None:
@@ -279,15 +292,13 @@ def _transliteration(a: str, b: str) -> bool:
 def _entities(mentions: pd.DataFrame, rows: list[Mention], clusters: list[Node],
               graph: "_UnionFind", canonical_of: dict[Node, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     curated_name = {graph.find(node): name for node, name in sorted(canonical_of.items())}
-    labels: dict[Node, Counter] = defaultdict(Counter)
-    surfaces: dict[Node, Counter] = defaultdict(Counter)
-    for row, cluster in zip(rows, clusters):
-        labels[cluster][row.label] += 1
-        surfaces[cluster][row.text] += 1
-    label_of = {c: counts.most_common(1)[0][0] for c, counts in labels.items()}
+    labels = _tally((cluster, row.label) for row, cluster in zip(rows, clusters))
+    surfaces = _tally((cluster, row.text) for row, cluster in zip(rows, clusters))
+    label_of = {c: _most_common(counts)[0] for c, counts in labels.items()}
     name_of = {c: curated_name.get(c) or _most_complete(surfaces[c]) for c in labels}
     # Clusters that end with one label and one name are one entity to a reader: one id.
-    entity_ids = [entity_id_for(label_of[c], name_of[c]) for c in clusters]
+    id_of = {c: entity_id_for(label_of[c], name_of[c]) for c in labels}
+    entity_ids = [id_of[c] for c in clusters]
     first_cluster: dict[str, Node] = {}
     aliases: dict[str, set] = defaultdict(set)
     counts: Counter = Counter()
@@ -311,7 +322,23 @@ def _entities(mentions: pd.DataFrame, rows: list[Mention], clusters: list[Node],
     return linked[columns], entities
 
 
-def _most_complete(counts: Counter) -> str:
+def _tally(pairs) -> dict:
+    """{group: {value: count}} in order of first appearance (plain dicts: a Counter per
+    group costs several times more to make)."""
+    counts: dict = defaultdict(dict)
+    for group, value in pairs:
+        group_counts = counts[group]
+        group_counts[value] = group_counts.get(value, 0) + 1
+    return counts
+
+
+def _most_common(counts: dict) -> tuple:
+    """(value, count) of the most frequent value, the first seen among equals (as
+    Counter.most_common)."""
+    return max(counts.items(), key=itemgetter(1))
+
+
+def _most_complete(counts: dict[str, int]) -> str:
     """The canonical name: most words, then most used, then longest, then first in order."""
     return min(counts, key=lambda s: (-len(name_key(s).split()), -counts[s], -len(s), s))
 

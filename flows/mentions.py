@@ -132,8 +132,14 @@ def appositive_people(doc, text: str, spans: list[tuple[int, int, str]]) -> list
 
 def _span_head(doc, token_at: dict, start: int, end: int):
     """The token of a span whose head lies outside it."""
-    tokens = [t for t in doc[token_at[start].i:] if t.idx < end] if start in token_at else []
-    return next((t for t in tokens if not (start <= t.head.idx < end) or t.head is t), None)
+    if start not in token_at:
+        return None
+    for token in doc[token_at[start].i:]:  # stop at the span's end, not the document's
+        if token.idx >= end:
+            return None
+        if not (start <= token.head.idx < end) or token.head is token:
+            return token
+    return None
 
 
 def agree_short_forms(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
+from flows import workers
 from flows.card import render_card
 from flows.changelog import write_changelog
 from flows.datapackage import datapackage
@@ -89,20 +91,22 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
         **provenance,
     }
     manifest["schema_fingerprint"] = _sha256_bytes(_canonical_json(manifest["schema"]))
-    manifest["files"] = write_tables(tables, staging)
-
     history = releases(output)
     previous = version_name(history[-1]) if history else None
     previous_manifest = read_manifest(output / previous) if previous else None
-    change = classify_change(previous_manifest, manifest)
-    if change == "none":
-        point_latest(output, previous)
-        return PublishResult(previous, output / previous, changed=False, change=change)
+    # The quality report takes as long as writing the tables: on another core, meanwhile.
+    previous_counts = previous_manifest["counts"] if previous_manifest else None
+    with workers.aside(_quality_report, tables, previous_counts, staging) as quality:
+        manifest["files"] = write_tables(tables, staging)
+        change = classify_change(previous_manifest, manifest)
+        if change == "none":
+            point_latest(output, previous)
+            return PublishResult(previous, output / previous, changed=False, change=change)
 
-    version = version_name(bump(history[-1] if history else None, change))
-    manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
-    (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
-    write_documents(staging, manifest, tables, output / previous if previous else None)
+        version = version_name(bump(history[-1] if history else None, change))
+        manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
+        (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
+        write_documents(staging, manifest, tables, output / previous if previous else None, quality)
     write_checksums(staging, manifest["files"])
     os.chmod(staging, 0o755)
     final = output / version
@@ -113,24 +117,33 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
 
 
 def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame],
-                    previous: Path | None) -> None:
-    """What a reader needs beside the data: the quality report (a failed critical
-    expectation raises, so nothing is published), the data package descriptor, the
-    changelog, plots and the dataset card."""
-    previous_counts = read_manifest(previous)["counts"] if previous else None
-    try:
-        checks = check_quality(tables, previous_counts, folder)
-        # Data Docs' index lists results with JavaScript from CDNs; link the pages too.
-        checks["pages"] = sorted(p.relative_to(folder).as_posix()
-                                 for p in (folder / "quality" / "validations").rglob("*.html"))
-    except QualityCheckFailed as failure:
-        _keep_failed_report(folder, failure)
-        raise
+                    previous: Path | None, quality: Callable[[], tuple[dict, Path | None]]) -> None:
+    """What a reader needs beside the data: the data package descriptor, the changelog,
+    plots, the quality report (`quality` waits for _quality_report's outcome; a failed
+    critical expectation raises, so nothing is published) and the dataset card."""
     package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
     (folder / DATAPACKAGE).write_text(_canonical_json(package, indent=2) + "\n", encoding="utf-8")
     write_changelog(folder, previous)
     plots = write_plots(tables, folder)
+    checks, failed_report = quality()
+    if failed_report is not None:
+        failure = QualityCheckFailed(checks, failed_report)
+        _keep_failed_report(folder, failure)
+        raise failure
+    # Data Docs' index lists results with JavaScript from CDNs; link the pages too.
+    checks["pages"] = sorted(p.relative_to(folder).as_posix()
+                             for p in (folder / "quality" / "validations").rglob("*.html"))
     (folder / CARD).write_text(render_card(manifest, tables, plots, checks), encoding="utf-8")
+
+
+def _quality_report(tables: dict[str, pd.DataFrame], previous_counts: dict[str, int] | None,
+                    folder: Path) -> tuple[dict, Path | None]:
+    """check_quality's summary, and the report's path if a critical expectation failed
+    (then the summary is the failure's: the exception itself cannot be pickled back)."""
+    try:
+        return check_quality(tables, previous_counts, folder), None
+    except QualityCheckFailed as failure:
+        return failure.summary, failure.report
 
 
 def _keep_failed_report(folder: Path, failure: QualityCheckFailed) -> None:

@@ -80,6 +80,11 @@ TITLE_CUES = re.compile(
     r"\W{0,3}$", re.IGNORECASE)
 OPENING = "“„«"
 CLOSING = "”»"
+# Where quoted_spans has something to decide: a paragraph break or a quotation mark.
+QUOTE_EVENTS = re.compile("\n\n|[" + OPENING + CLOSING + '"]')
+# The words a cue can be (_according_to, _is_reporting_verb, _reporting_phrase).
+CUE_LEMMAS = REPORTING_VERBS | {"put", "make", "express", "voice", "raise"}
+CUE_WORDS = REPORTING_VERBS | {"according"}
 CONTINUATION_PARAGRAPHS = 2
 LOOKBACK_CHARS = 1500
 ORGANISATION_KINDS = {"ORG", "GPE"}
@@ -123,15 +128,18 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     opened: int | None = None
-    i = 0
-    while i < len(text):
-        if text.startswith("\n\n", i):
+    resume = 0  # a paragraph's opening mark that continues a quote is passed over
+    for event in QUOTE_EVENTS.finditer(text):
+        i = event.start()
+        if i < resume:
+            continue
+        if event.group() == "\n\n":
             next_start = i + 2
             continued = next_start < len(text) and text[next_start] in OPENING + '"'
             if opened is not None and not continued:
                 spans.append((opened, i))
                 opened = None
-            i = next_start + (1 if opened is not None and continued else 0)
+            resume = next_start + (1 if opened is not None and continued else 0)
             continue
         role = _mark_role(text, i)
         if role == "open" and opened is None:
@@ -139,7 +147,6 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
         elif role == "close" and opened is not None:
             spans.append((opened, i))
             opened = None
-        i += 1
     if opened is not None:
         spans.append((opened, len(text)))
     return [trimmed for trimmed in (_trim(text, s, e) for s, e in spans) if trimmed[0] < trimmed[1]]
@@ -832,7 +839,7 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
     "according to X" qualifies."""
     found = []
     taken = [q.span for q in direct]
-    for token in doc:
+    for token in _cue_candidates(doc):
         if _inside(token.idx, quoted):
             continue
         if _according_to(token):
@@ -855,6 +862,17 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
         found.append(quote)
         taken.append(quote.span)
     return found
+
+
+def _cue_candidates(doc) -> list:
+    """The tokens whose lemma or lowercase form a cue can have, in order: found in the
+    doc's arrays, without making a Token of every word (the others cannot be cues)."""
+    lemmas, lowers = (column.tolist() for column in doc.to_array(["LEMMA", "LOWER"]).T)
+    strings = doc.vocab.strings
+    cue_lemmas = {h for h in set(lemmas) if strings[h].lower() in CUE_LEMMAS}
+    cue_words = {h for h in set(lowers) if strings[h] in CUE_WORDS}
+    return [doc[i] for i, (lemma, lower) in enumerate(zip(lemmas, lowers))
+            if lemma in cue_lemmas or lower in cue_words]
 
 
 def _is_quantity(token) -> bool:

@@ -8,7 +8,8 @@ of a stage, rather than one per task, means no core idle while a shard's last ba
 finishes: the next shard's batches are already queued.
 
 Outside `local_workers` (a test, a benchmark, a task on a Dask worker) the same calls
-run in the calling process.
+run in the calling process. `aside` is apart from all this: one call in a process of
+its own while the caller does something else (publishing's quality report).
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ def _forked_pool(processes: int, tasks_per_worker: int | None = None):
         pool.close()  # the workers finish and exit on their own
     finally:
         pool.join()
+
+
+@contextmanager
+def aside(function: Callable, *args):
+    """Start function(*args) in a process forked now, while the caller goes on; yields a
+    callable that waits for its result (raising its error). Leaving the block without
+    having waited stops it."""
+    with _forked_pool(1) as pool:
+        pending = pool.apply_async(function, args)
+        try:
+            yield pending.get
+        finally:
+            if not pending.ready():
+                pool.terminate()
 
 
 def _start_worker() -> None:

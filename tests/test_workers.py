@@ -1,6 +1,7 @@
 """The worker processes a local build shares between its shard tasks: calls run in
 them, in order; they stop when the build leaves them, on success and on error, even
-when the parent has a SIGTERM handler of its own (as Prefect installs)."""
+when the parent has a SIGTERM handler of its own (as Prefect installs). A call aside
+runs in a process of its own and is stopped if nobody waits for it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import os
 import signal
 import threading
 import time
+
+import pytest
 
 from flows import workers
 
@@ -66,3 +69,22 @@ def test_an_error_stops_busy_workers_even_with_a_parent_sigterm_handler():
         for child in left:  # so that a failure does not hang the test session too
             child.kill()
     assert stopped.is_set() and left == [], "the workers outlived the pool's terminate"
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_a_call_aside_runs_in_another_process_while_the_caller_goes_on():
+    with workers.aside(pid_of_caller) as result:
+        assert result() != os.getpid()
+    with pytest.raises(ValueError, match="no report"), workers.aside(fail, "no report") as result:
+        result()
+    assert multiprocessing.active_children() == []
+
+
+def test_leaving_without_waiting_stops_the_call_aside():
+    started = time.perf_counter()
+    with workers.aside(time.sleep, 60):
+        time.sleep(0.5)
+    assert time.perf_counter() - started < 10 and multiprocessing.active_children() == []
