@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import AliasFileError, load_aliases, name_key
+from flows.entities import ALSO_KNOWN_AS, AliasFileError, _may_say_also_known_as, load_aliases, name_key
 from flows.ingest import discover_inputs
 from flows.mentions import mend_span
 from flows.nlp import load_pipeline
@@ -215,3 +215,11 @@ def test_model_by_name_and_clear_error_for_a_missing_one():
     assert load_pipeline().meta["version"] == "3.8.0"
     with pytest.raises(ModelNotFound, match="not installed"):
         load_pipeline("xx_no_such_model")
+
+
+@pytest.mark.parametrize("phrase", [", also known as ", " (otherwise called as ", ", better referred to as ",
+                                    ", whose real name is ", " a.k.a. ", " AKA ", " a.ka ", ", Sometimes Known As "])
+def test_the_quick_check_before_the_also_known_as_search_lets_every_phrasing_through(phrase):
+    text = f"fighters of the Popular Mobilization Forces{phrase}Hashd al-Shaabi"
+    assert ALSO_KNOWN_AS.search(text) and _may_say_also_known_as(text)
+    assert not _may_say_also_known_as("fighters of the Popular Mobilization Forces and Hashd al-Shaabi")
