@@ -121,10 +121,21 @@ def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame
     """What a reader needs beside the data: the data package descriptor, the changelog,
     plots, the quality report (`quality` waits for _quality_report's outcome; a failed
     critical expectation raises, so nothing is published) and the dataset card."""
-    package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
-    (folder / DATAPACKAGE).write_text(_canonical_json(package, indent=2) + "\n", encoding="utf-8")
-    write_changelog(folder, previous)
-    plots = write_plots(tables, folder)
+    try:
+        package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
+        (folder / DATAPACKAGE).write_text(_canonical_json(package, indent=2) + "\n", encoding="utf-8")
+        write_changelog(folder, previous)
+        plots = write_plots(tables, folder)
+    except Exception:
+        _quality_checks(folder, quality)  # a blocked release says so, not what else its data broke
+        raise
+    (folder / CARD).write_text(render_card(manifest, tables, plots, _quality_checks(folder, quality)),
+                               encoding="utf-8")
+
+
+def _quality_checks(folder: Path, quality: Callable[[], tuple[dict, Path | None]]) -> dict:
+    """The quality report's summary; QualityCheckFailed, with the report kept where a
+    person can read it, if a critical expectation failed."""
     checks, failed_report = quality()
     if failed_report is not None:
         failure = QualityCheckFailed(checks, failed_report)
@@ -133,7 +144,7 @@ def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame
     # Data Docs' index lists results with JavaScript from CDNs; link the pages too.
     checks["pages"] = sorted(p.relative_to(folder).as_posix()
                              for p in (folder / "quality" / "validations").rglob("*.html"))
-    (folder / CARD).write_text(render_card(manifest, tables, plots, checks), encoding="utf-8")
+    return checks
 
 
 def _quality_report(tables: dict[str, pd.DataFrame], previous_counts: dict[str, int] | None,

@@ -17,7 +17,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -62,18 +64,54 @@ def _forked_pool(processes: int, tasks_per_worker: int | None = None):
         pool.join()
 
 
+class AsideFailed(Exception):
+    """A call aside ended without a result it could send back."""
+
+
 @contextmanager
 def aside(function: Callable, *args):
-    """Start function(*args) in a process forked now, while the caller goes on; yields a
-    callable that waits for its result (raising its error). Leaving the block without
-    having waited stops it."""
-    with _forked_pool(1) as pool:
-        pending = pool.apply_async(function, args)
+    """Start function(*args) in a process forked now, while the caller goes on. The
+    process inherits the arguments (nothing is pickled but the outcome). Yields a
+    callable that waits for the result and raises the call's error, or AsideFailed if
+    the process died without an answer. Leaving the block without having waited stops
+    the process."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_run_aside, args=(sender, function, args), daemon=True)
+    process.start()
+    sender.close()  # the child holds the only sending end: its death ends the pipe
+
+    def result():
         try:
-            yield pending.get
-        finally:
-            if not pending.ready():
-                pool.terminate()
+            outcome, value = receiver.recv()
+        except EOFError:
+            process.join()
+            raise AsideFailed(f"{function.__name__} stopped without an answer "
+                              f"(exit code {process.exitcode})") from None
+        if outcome == "error":
+            raise value
+        return value
+
+    try:
+        yield result
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        receiver.close()
+
+
+def _run_aside(sender, function: Callable, args: tuple) -> None:
+    _start_worker()
+    try:
+        outcome = ("value", function(*args))
+    except Exception as error:
+        try:  # an error the parent could not rebuild would never arrive
+            pickle.loads(pickle.dumps(error))
+        except Exception:
+            error = AsideFailed(f"{function.__name__} failed:\n{''.join(traceback.format_exception(error))}")
+        outcome = ("error", error)
+    sender.send(outcome)
 
 
 def _start_worker() -> None:

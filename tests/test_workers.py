@@ -75,10 +75,37 @@ def fail(message: str) -> None:
     raise ValueError(message)
 
 
+class TwoPartError(Exception):
+    """Pickles, but cannot be rebuilt from its args (like some of Great Expectations')."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(f"{message}: {detail}")
+
+
+def fail_in_two_parts() -> None:
+    raise TwoPartError("metrics failed", "column text")
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def test_a_call_aside_runs_in_another_process_while_the_caller_goes_on():
-    with workers.aside(pid_of_caller) as result:
-        assert result() != os.getpid()
+    lock = threading.Lock()  # cannot be pickled: the process inherits its arguments
+    with workers.aside(lambda held: (os.getpid(), held.locked()), lock) as result:
+        pid, locked = result()
+    assert pid != os.getpid() and not locked
     with pytest.raises(ValueError, match="no report"), workers.aside(fail, "no report") as result:
+        result()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_call_aside_that_cannot_answer_raises_instead_of_hanging():
+    # Rebuilt where a library teaches pickle how (tblib, which Dask installs), else described.
+    with pytest.raises((TwoPartError, workers.AsideFailed), match="metrics failed: column text"), \
+            workers.aside(fail_in_two_parts) as result:
+        result()
+    with pytest.raises(workers.AsideFailed, match="exit code -9"), workers.aside(die) as result:
         result()
     assert multiprocessing.active_children() == []
 
