@@ -16,6 +16,28 @@ PREFECT_DEFAULTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
+    if args.command in ("publish", "download"):
+        return run_store(args)
+    if args.command == "evaluate":
+        return run_evaluate(args)
+    if args.command == "measure":
+        return run_measure(args)
+    if args.command == "diff":
+        return run_diff(args)
+    if args.command == "sql":
+        return run_sql(args)
+    if args.command == "serve":
+        return run_serve(args)
+    return run_build(args.workers, args.dask_address, sources=args.source, output=args.output,
+                     shard_size=args.shard_size, model=args.model, aliases=args.aliases,
+                     cache=args.cache, fields=dict(args.field) if args.field else None,
+                     near_duplicate_threshold=args.near_duplicates)
+
+
+def command_line() -> argparse.ArgumentParser:
+    """Every subcommand and option. It imports nothing of the pipeline, so `--help` and
+    the light commands start at once; tests check its defaults against the flow's."""
     parser = argparse.ArgumentParser(
         prog="newscorpus",
         description="Build and publish a versioned dataset of news articles, "
@@ -97,23 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     download.add_argument("--to", dest="target", default="output", metavar="DIR",
                           help="folder to place the release in (default: %(default)s)")
     download.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    if args.command in ("publish", "download"):
-        return run_store(args)
-    if args.command == "evaluate":
-        return run_evaluate(args)
-    if args.command == "measure":
-        return run_measure(args)
-    if args.command == "diff":
-        return run_diff(args)
-    if args.command == "sql":
-        return run_sql(args)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_build(args.workers, args.dask_address, sources=args.source, output=args.output,
-                     shard_size=args.shard_size, model=args.model, aliases=args.aliases,
-                     cache=args.cache, fields=dict(args.field) if args.field else None,
-                     near_duplicate_threshold=args.near_duplicates)
+    return parser
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -295,9 +301,7 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read article field NAME (text, title, published_date, url, outlet, "
                              "authors, dateline) of JSON records from KEY before the usual names "
                              "(news-please, CC-News); repeatable")
-    from flows.dedupe import NEAR_DUPLICATE_THRESHOLD
-
-    parser.add_argument("--near-duplicates", type=_share, default=NEAR_DUPLICATE_THRESHOLD, metavar="J",
+    parser.add_argument("--near-duplicates", type=_share, default=0.8, metavar="J",
                         help="fold articles whose 5-word shingles overlap this much (Jaccard, "
                              "0 to 1; default %(default)s) into one; 1 folds only identical shingles")
     parser.add_argument("--no-cache", dest="cache", action="store_false",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ftfy
 
+from flows.normalise import count_words
 from flows.records import FIELD_KEYS, GZIP_MAGIC, RawRecord, gunzip, json_records, sha256, sniff, warc_records
 
 # Files that travel with a collection but are not articles.
@@ -54,7 +55,6 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=False,
 )
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
-WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class InputError(Exception):
@@ -282,12 +282,18 @@ def check_article_text(text: str) -> str:
     if visible and letters < MIN_LETTER_SHARE * visible:
         raise Rejected(f"not prose: only {letters * 100 // visible}% of its characters "
                        "are letters (a table, code or data?)")
-    words = len(WORD.findall(text))
-    if words < MIN_WORDS:
-        raise Rejected(f"too short to be an article: {words} words (at least {MIN_WORDS} needed)")
+    require_words(text)
     if not re.search(r"\w[.!?\"”’)]", text):
         raise Rejected("not prose: no sentence ends anywhere in it")
     return text
+
+
+def require_words(text: str) -> None:
+    """Reject a text of fewer words than any article has, counted as articles.word_count
+    counts them; every kind of input passes this before it is cleaned."""
+    words = count_words(text)
+    if words < MIN_WORDS:
+        raise Rejected(f"too short to be an article: {words} words (at least {MIN_WORDS} needed)")
 
 
 def _is_json(text: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from flows.clean import clean_text
-from flows.ingest import MIN_WORDS, InputFile, Rejected, decode, read_records
+from flows.ingest import MIN_WORDS, InputFile, Rejected, decode, read_records, require_words
 from flows.records import FIELD_KEYS, RawRecord
 from flows.normalise import article_fields, count_words
 
@@ -99,23 +99,22 @@ def prepare_record(record: RawRecord) -> tuple[dict, Counter]:
 
 def _article_row(record: RawRecord, stats: Counter) -> dict:
     text, given = record.text, dict(record.fields)
-    if record.kind == "html":
-        try:
+    try:
+        if record.kind == "html":
             page = web_page(record)
-        except Rejected as rejection:
-            return {"reason": str(rejection)}
-        if not page.text.strip():
-            return {"reason": "a web page in which no article text was found"}
-        text = page.text
-        given |= {name: value for name, value in (("title", page.title), ("published_date", page.published_date),
-                                                  ("url", page.url), ("outlet", page.outlet),
-                                                  ("authors", page.authors)) if value}
+            if not page.text.strip():
+                return {"reason": "a web page in which no article text was found"}
+            text = page.text
+            given |= {name: value for name, value in (("title", page.title), ("published_date", page.published_date),
+                                                      ("url", page.url), ("outlet", page.outlet),
+                                                      ("authors", page.authors)) if value}
+        require_words(text)  # as text files were when read: records and pages too
+    except Rejected as rejection:
+        return {"reason": str(rejection)}
     clean = clean_text(text, title=given.get("title") if record.kind != "text" else None)
     stats.update({f"clean.removed {rule}": n for rule, n in clean.removed.items()})
     words = count_words(clean.body)
     if words < MIN_WORDS:
-        if count_words(text) < MIN_WORDS:
-            return {"reason": f"too short to be an article: {words} words (at least {MIN_WORDS} needed)"}
         return {"reason": f"nothing left after removing boilerplate: {words} words of article text "
                           f"(at least {MIN_WORDS} needed)"}
     fields = article_fields(clean)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import subprocess
+import sys
 
 import pytest
 
 from flows.build import build_flow
-from flows.cli import main
+from flows.cli import command_line, main
 
 from conftest import SEEDS
 
@@ -56,3 +59,17 @@ def test_unknown_model_is_a_clear_error(prefect_server, tmp_path, capsys):
 def test_missing_source_is_a_clear_error(prefect_server, tmp_path, capsys):
     assert main(["build", "--source", str(tmp_path / "absent"), "--output", str(tmp_path)]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_the_command_line_defaults_are_the_flows_and_cost_no_pipeline_import():
+    defaults = command_line().parse_args(["build"])
+    flow_defaults = {name: parameter.default
+                     for name, parameter in inspect.signature(build_flow.fn).parameters.items()}
+    assert (defaults.output, defaults.shard_size, defaults.model, defaults.cache, defaults.near_duplicates) == (
+        flow_defaults["output"], flow_defaults["shard_size"], flow_defaults["model"], flow_defaults["cache"],
+        flow_defaults["near_duplicate_threshold"])
+    # `newscorpus --help` builds the parser: it must not import pandas, Prefect or spaCy.
+    imported = subprocess.run([sys.executable, "-c", "import json, sys; from flows.cli import command_line; "
+                               "command_line(); print(json.dumps(list(sys.modules)))"],
+                              capture_output=True, text=True, check=True).stdout
+    assert not {"pandas", "prefect", "spacy"} & set(json.loads(imported))
