@@ -198,10 +198,12 @@ def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int
     logger.info("%d inputs: %d prepared before, %d to prepare in %d shards of up to %d",
                 len(inputs), len(inputs) - len(missing), len(missing), len(shards), shard_size)
     fresh = {}
-    for result in prepare_shard_task.map(shards, keys=unmapped(keys)).result() if shards else []:
-        fresh.update(result.by_input())
-    if store:
-        store.put_many("prepare", {cache_keys[uri]: value for uri, value in fresh.items() if uri in cache_keys})
+    for future in prepare_shard_task.map(shards, keys=unmapped(keys)) if shards else []:
+        done = future.result().by_input()
+        if store:  # at once: a run stopped part-way resumes from the shards that finished
+            store.put_many("prepare", {cache_keys[uri]: value for uri, value in done.items()
+                                       if uri in cache_keys})
+        fresh.update(done)
     ordered = [pair for item in inputs for pair in (fresh.get(item.source_uri)
                                                     or cached[cache_keys[item.source_uri]])]
     return shard_result([row for row, _ in ordered], [stats for _, stats in ordered])
@@ -218,16 +220,18 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCa
     missing = articles[~articles["article_id"].map(keys).isin(cached.keys())]
     get_run_logger().info("%d articles: %d parsed before, %d to parse", len(articles),
                           len(articles) - len(missing), len(missing))
-    fresh = {article_id: {name: [] for name in NLP_EXTRACTORS} for article_id in missing["article_id"]}
+    fresh = {}
     shards = chunks(missing, shard_size)
     # All shards at once: a shard's batches queue behind the earlier shards' batches.
-    for result in [future.result() for future in [analyse_shard_task.submit(shard, model)
-                                                  for shard in shards]]:
-        for name, rows in result.items():
+    futures = [analyse_shard_task.submit(shard, model) for shard in shards]
+    for shard, future in zip(shards, futures):
+        done = {article_id: {name: [] for name in NLP_EXTRACTORS} for article_id in shard["article_id"]}
+        for name, rows in future.result().items():
             for row in rows:
-                fresh[row["article_id"]][name].append(row)
-    if store:
-        store.put_many("nlp", {keys[article_id]: value for article_id, value in fresh.items()})
+                done[row["article_id"]][name].append(row)
+        if store:  # at once: a run stopped part-way resumes from the shards that finished
+            store.put_many("nlp", {keys[article_id]: value for article_id, value in done.items()})
+        fresh.update(done)
     found = [fresh.get(article_id) or cached[keys[article_id]] for article_id in articles["article_id"]]
     return {name: [row for article in found for row in article[name]] for name in NLP_EXTRACTORS}
 

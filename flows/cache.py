@@ -5,7 +5,8 @@ One SQLite file holds (stage, key) -> pickled value. Keys name everything a resu
 depends on: the pipeline's code version (and the model, for NLP) and the input's
 identity and content, so a changed input, changed code or another model simply misses.
 Only the flow process opens the cache; tasks (possibly on Dask workers elsewhere) get
-the inputs that missed and return their results, which the flow stores.
+the inputs that missed and return their results, which the flow stores shard by
+shard as each finishes, so a run that is stopped or crashes part-way keeps them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ResultCache:
         return found
 
     def put_many(self, stage: str, items: dict[str, object]) -> None:
-        with self._db:  # one transaction: a killed run leaves the cache as it was
+        with self._db:  # one transaction: a killed run keeps all of it or none
             self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
                                  [(stage, key, pickle.dumps(value, protocol=5)) for key, value in items.items()])
 

@@ -48,6 +48,11 @@ LEGACY_ENCODINGS = ["cp1252", "cp1250", "cp1251", "iso8859_15", "mac_roman"]
 LEGACY_SIGNAL_SHARE = 0.02
 MAX_CONTROL_SHARE = 0.01
 MIN_WORDS = 20
+# More than any news article (the longest of BBC and Reuters-21578 has 4,418 words):
+# several articles, a report or a book read as one. spaCy's parser also needs memory in
+# proportion to the longest text it is given, and refuses texts of over a million
+# characters, so one such input would otherwise stop or swamp the whole build.
+MAX_WORDS, MAX_CHARS = 20_000, 200_000
 MIN_LETTER_SHARE = 0.5
 FTFY_CONFIG = ftfy.TextFixerConfig(
     uncurl_quotes=False,  # quotation marks are data here (quotes table)
@@ -294,6 +299,14 @@ def require_words(text: str) -> None:
     words = count_words(text)
     if words < MIN_WORDS:
         raise Rejected(f"too short to be an article: {words} words (at least {MIN_WORDS} needed)")
+
+
+def require_article_length(text: str) -> None:
+    """Reject a cleaned article text too long to be one news article."""
+    words = count_words(text)
+    if words > MAX_WORDS or len(text) > MAX_CHARS:
+        raise Rejected(f"too long to be one news article: {words:,} words and {len(text):,} characters "
+                       f"of article text (at most {MAX_WORDS:,} words and {MAX_CHARS:,} characters)")
 
 
 def _is_json(text: str) -> bool:

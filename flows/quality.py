@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pandas as pd
 import pyarrow.types as pa_types
 
+from flows.ingest import MAX_WORDS, MIN_WORDS
 from schemas import PRIMARY_KEYS, ReleaseCheckFailed
 from schemas.tables import NAMED_LABELS, QUOTE_KINDS, SOURCE_STATUSES
 
@@ -47,7 +48,6 @@ COLLAPSE_SHARE = 0.5
 # Bounds of the non-critical expectations; see quality_specs for the figures behind them.
 MIN_TITLED = 0.5
 MIN_DATED = 0.1
-MIN_WORDS, MAX_WORDS = 20, 20_000
 MIN_RESOLVED = 0.5
 EXAMPLES_SHOWN = 5
 # The ids GX's collapse.j2 template draws from uuid4 on every render.
@@ -144,7 +144,8 @@ def quality_specs(previous_counts: dict[str, int] | None) -> list[Spec]:
              f"word_count is between {MIN_WORDS} and {MAX_WORDS:,}",
              "news articles run from about a hundred to a few thousand words (seeds: "
              "297-594, 198 BBC articles: 121-1,217); fewer is a stub or a caption, more "
-             "is several articles or a non-article file read as one."),
+             "is several articles or a non-article file read as one (preparing rejects both; "
+             "this checks that none got through)."),
         Spec("quotes", "ExpectColumnProportionOfNonNullValuesToBeBetween",
              {"column": "speaker_entity_id", "min_value": MIN_RESOLVED}, False,
              f"at least {MIN_RESOLVED:.0%} of quotes have a resolved speaker",

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from flows.clean import clean_text
-from flows.ingest import MIN_WORDS, InputFile, Rejected, decode, read_records, require_words
+from flows.ingest import (MIN_WORDS, InputFile, Rejected, decode, read_records, require_article_length,
+                          require_words)
 from flows.records import FIELD_KEYS, RawRecord
 from flows.normalise import article_fields, count_words
 
@@ -117,6 +118,10 @@ def _article_row(record: RawRecord, stats: Counter) -> dict:
     if words < MIN_WORDS:
         return {"reason": f"nothing left after removing boilerplate: {words} words of article text "
                           f"(at least {MIN_WORDS} needed)"}
+    try:
+        require_article_length(clean.body)
+    except Rejected as rejection:
+        return {"reason": str(rejection)}
     fields = article_fields(clean)
     fields |= {name: given[name] for name in GIVEN_FIELDS if given.get(name) not in (None, [])}
     stats.update(f"normalise.with {name}" for name in

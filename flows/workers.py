@@ -53,13 +53,19 @@ def _forked_pool(processes: int, tasks_per_worker: int | None = None):
     """A pool of `processes` workers forked from this process as it is when each starts."""
     pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker,
                                                     maxtasksperchild=tasks_per_worker)
+    pool.lost_work = False  # set by _Watch: a dead worker's call never finishes, so do not wait
+    pool.stopped = False  # calls still waiting (other shards' tasks) stop waiting
     try:
         yield pool
     except BaseException:
+        pool.stopped = True
         pool.terminate()
         raise
     else:
-        pool.close()  # the workers finish and exit on their own
+        if pool.lost_work:
+            pool.terminate()
+        else:
+            pool.close()  # the workers finish and exit on their own
     finally:
         pool.join()
 
@@ -131,11 +137,60 @@ def shared() -> bool:
     return _pool is not None
 
 
+class WorkerDied(Exception):
+    """A worker was killed while the build waited for its work (out of memory, or by a
+    signal). Its call would never answer: the pool replaces a dead worker silently."""
+
+
 def call(function: Callable, *args):
     """function(*args) in one of the build's workers, or here without them."""
-    return _pool.apply(function, args) if _pool is not None else function(*args)
+    if _pool is None:
+        return function(*args)
+    pending, watch = _pool.apply_async(function, args), _Watch(_pool)
+    while not pending.ready():
+        watch.check()
+        pending.wait(WATCH_SECONDS)
+    return pending.get()
 
 
 def each(function: Callable, jobs: Iterable) -> Iterator:
     """function(job) for each job, in order, spread over the build's workers (or here)."""
-    return _pool.imap(function, jobs) if _pool is not None else map(function, jobs)
+    if _pool is None:
+        return map(function, jobs)
+    return _watched(_pool.imap(function, jobs), _Watch(_pool))  # submitted now, not when first read
+
+
+def _watched(results: Iterator, watch: "_Watch") -> Iterator:
+    while True:
+        try:
+            yield results.next(WATCH_SECONDS)
+        except multiprocessing.TimeoutError:
+            watch.check()
+        except StopIteration:
+            return
+
+
+# How often a wait for the workers looks for a dead one: a few wake-ups a second cost nothing.
+WATCH_SECONDS = 0.2
+
+
+class _Watch:
+    """Raises WorkerDied once a worker of `pool` seen alive has been killed, or the
+    pool stopped."""
+
+    def __init__(self, pool: multiprocessing.pool.Pool):
+        self._pool = pool
+        self._seen = set(pool._pool)
+
+    def check(self) -> None:
+        if self._pool.stopped:
+            raise WorkerDied("the build's workers were stopped after an error elsewhere in the build")
+        self._seen.update(self._pool._pool)  # the pool forgets a dead worker once it replaces it
+        for process in self._seen:
+            if process.exitcode is not None and process.exitcode < 0:
+                self._pool.lost_work = True
+                raise WorkerDied(f"worker process {process.pid} was killed by "
+                                 f"{signal.Signals(-process.exitcode).name} (out of memory?) during "
+                                 "the build; what finished before is in the cache, so a rerun "
+                                 "resumes from there")
+        self._seen = {process for process in self._seen if process.exitcode is None}

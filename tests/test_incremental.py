@@ -82,3 +82,59 @@ def test_shards_on_a_local_dask_cluster_give_the_same_bytes(prefect_server, tmp_
         on_dask = flow_on(workers=2)(sources=[str(SEEDS)], output=str(tmp_path / "dask"),
                                      shard_size=2, cache=False)
     assert same_data(on_dask.path, single.path)
+
+
+def test_a_run_stopped_part_way_keeps_the_shards_it_finished(prefect_server, bbc, tmp_path):
+    """A scheduled run can be cancelled, or its machine go down: the next run parses
+    only what the stopped one had not finished."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+    from prefect.settings import PREFECT_API_URL
+
+    feed, output = tmp_path / "feed", tmp_path / "out"
+    feed.mkdir()
+    for path in sorted((bbc / "politics").glob("*.txt"))[:240]:
+        shutil.copy(path, feed / path.name)
+    command = [sys.executable, "-m", "flows.cli", "build", "--source", str(feed), "--output", str(output),
+               "--shard-size", "10"]
+    run = subprocess.Popen(command, env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        while _cached(output, "nlp") == 0 and run.poll() is None:
+            time.sleep(0.01)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # the build and its workers, as a machine going down would
+        run.wait()
+    assert run.returncode == -signal.SIGKILL, run.stderr.read().decode()
+    kept = _cached(output, "nlp")
+    assert 10 <= kept < 240 and not (output / "LATEST").exists()
+    assert _cached(output, "prepare") == 240  # preparing had finished
+    # Empty one kept result: the next run shows that it used the kept ones.
+    with sqlite3.connect(output / CACHE_FILE) as db:
+        for key, value in db.execute("SELECT key, value FROM results WHERE stage = 'nlp'"):
+            rows = pickle.loads(value)
+            if rows["mentions"]:
+                db.execute("UPDATE results SET value = ? WHERE stage = 'nlp' AND key = ?",
+                           (pickle.dumps({name: [] for name in rows}), key))
+                emptied = rows["mentions"][0]["article_id"]
+                break
+    resumed = build_flow(sources=[str(feed)], output=str(output), shard_size=10)
+    assert _cached(output, "nlp") == len(pd.read_parquet(resumed.path / "articles.parquet"))
+    mentions = _table(resumed.path, "mentions")
+    assert emptied not in set(mentions["article_id"]) and mentions["article_id"].nunique() > 200
+
+
+def _cached(output, stage: str) -> int:
+    """Results of `stage` in the build's cache (0 before it exists)."""
+    if not (output / CACHE_FILE).exists():
+        return 0
+    try:
+        with sqlite3.connect(output / CACHE_FILE, timeout=5) as db:
+            return db.execute("SELECT count(*) FROM results WHERE stage = ?", (stage,)).fetchone()[0]
+    except sqlite3.OperationalError:  # created, but its table not yet
+        return 0

@@ -118,3 +118,37 @@ def test_a_few_invalid_utf8_bytes_do_not_lose_the_article(tmp_path):
     raw = seed_text().encode("utf-8").replace(b"Soleimani", b"Soleim\xe1ni", 1)
     record = ingest_bytes(tmp_path, raw)
     assert record.reason is None and "Qasim" in record.text
+
+
+def test_a_file_of_many_articles_is_rejected_before_it_reaches_the_parser(bbc, tmp_path):
+    """Two hundred BBC articles in one file are no news article, and spaCy would refuse the
+    text or need gigabytes for it: the input is rejected and the rest of the shard goes on."""
+    import pandas as pd
+
+    from flows.shard import prepare_shard
+
+    bodies = [path.read_text(encoding="latin-1") for path in sorted((bbc / "politics").glob("*.txt"))]
+    (tmp_path / "collection.txt").write_text("\n\n".join(bodies[:200]), encoding="utf-8")
+    (tmp_path / "article.txt").write_text(bodies[0], encoding="utf-8")
+    records = prepare_shard(discover_inputs([str(tmp_path)])).records
+    records.index = records["source_uri"].str.rsplit("/", n=1).str[-1]
+    reason = records.loc["collection.txt", "reason"]
+    assert reason.startswith("too long to be one news article: ") and "at most 20,000 words" in reason
+    assert pd.isna(records.loc["article.txt", "reason"]) and records.loc["article.txt", "word_count"] > 100
+
+
+@pytest.mark.parametrize("text, fits", [
+    (seed_text(), True),
+    (" ".join([seed_text()] * 40), True),  # 12,640 words, 82,479 characters
+    (("x" * 40 + " ") * 5_000, False),  # 5,000 words, but 205,000 characters
+    ("word " * 20_001, False),
+    ("word " * 19_999, True),
+])
+def test_the_longest_article_text(text, fits):
+    from flows.ingest import Rejected, require_article_length
+
+    if fits:
+        require_article_length(text)
+    else:
+        with pytest.raises(Rejected, match="too long to be one news article"):
+            require_article_length(text)

@@ -115,3 +115,80 @@ def test_leaving_without_waiting_stops_the_call_aside():
     with workers.aside(time.sleep, 60):
         time.sleep(0.5)
     assert time.perf_counter() - started < 10 and multiprocessing.active_children() == []
+
+
+
+def kill_a_worker_soon() -> threading.Thread:
+    def kill():
+        time.sleep(1)
+        os.kill(next(iter(workers._pool._pool)).pid, signal.SIGKILL)  # as the out-of-memory killer does
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    return killer
+
+
+def error_within(seconds: float, function) -> BaseException | None:
+    """The error function() raises, run on a thread that must end within `seconds`
+    (a test of a hang fails instead of hanging too)."""
+    errors = []
+
+    def run():
+        try:
+            function()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    return errors[0] if errors else None
+
+
+@pytest.mark.parametrize("wait", [lambda: list(workers.each(time.sleep, [2] * 8)),
+                                  lambda: workers.call(time.sleep, 5)], ids=["each", "call"])
+def test_a_killed_worker_fails_the_wait_instead_of_hanging_it(wait):
+    """The pool replaces a dead worker without a word, and the call it was running
+    never answers: the build must fail, saying why, and stop its other workers."""
+    def build():
+        with workers.local_workers(2):
+            killer = kill_a_worker_soon()
+            try:
+                wait()
+            finally:
+                killer.join()
+
+    error = error_within(4, build)
+    assert isinstance(error, workers.WorkerDied) and "was killed by SIGKILL (out of memory?)" in str(error)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_caller_that_goes_on_after_a_killed_worker_does_not_wait_for_its_call():
+    def build():
+        with workers.local_workers(2):
+            killer = kill_a_worker_soon()
+            with pytest.raises(workers.WorkerDied):
+                list(workers.each(time.sleep, [2] * 8))
+            killer.join()
+
+    assert error_within(10, build) is None and multiprocessing.active_children() == []
+
+
+def test_calls_still_waiting_when_the_build_stops_its_workers_stop_waiting():
+    """An error in one shard's task stops the pool; the other shards' tasks, on other
+    threads, must not wait for ever for work that will never come."""
+    outcome = []
+    waiting = threading.Thread(target=lambda: outcome.append(
+        error_within(5, lambda: list(workers.each(time.sleep, [3] * 6)))))
+
+    def build():
+        with workers.local_workers(2):
+            waiting.start()
+            time.sleep(0.5)
+            raise RuntimeError("a shard failed")
+
+    assert isinstance(error_within(10, build), RuntimeError)
+    waiting.join()
+    assert [str(error) for error in outcome] == [
+        "the build's workers were stopped after an error elsewhere in the build"]
