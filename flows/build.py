@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, deque
 import os
 from contextlib import contextmanager
 from importlib import metadata
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
-from prefect.utilities.annotations import quote, unmapped
+from prefect.utilities.annotations import unmapped
 
 from evaluation.measure import recorded as recorded_quality
-from flows.cache import ResultCache, cache_key
+from flows.cache import ResultCache, cache_key, result_store
 from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
 from flows import workers
 from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
@@ -43,10 +44,12 @@ DEFAULT_OUTPUT = Path("output")
 DEFAULT_SHARD_SIZE = 1000
 CACHE_FILE = Path(".cache") / "results.sqlite"
 NLP_EXTRACTORS = {"mentions": extract_mentions, "quotes": extract_quotes}
-MENTION_COLUMNS = ["mention_id", "article_id", "start", "end", "text", "label", "sentence"]
-QUOTE_COLUMNS = ["quote_id", "article_id", "start", "end", "text", "kind", "speaker",
-                 "speaker_start", "speaker_end", "cue", "speaker_description", "referent_start",
-                 "referent_end"]
+# The columns of each extractor's rows.
+NLP_COLUMNS = {
+    "mentions": ["mention_id", "article_id", "start", "end", "text", "label", "sentence"],
+    "quotes": ["quote_id", "article_id", "start", "end", "text", "kind", "speaker", "speaker_start",
+               "speaker_end", "cue", "speaker_description", "referent_start", "referent_end"],
+}
 
 
 class NoUsableInput(InputError):
@@ -76,13 +79,11 @@ def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dic
 
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
-def entities_task(analysed: list[dict[str, list[dict]]], articles: pd.DataFrame,
+def entities_task(analysed: dict[str, pd.DataFrame], articles: pd.DataFrame,
                   aliases: list[Alias]) -> dict[str, pd.DataFrame]:
     """Dataset-wide: canonical entities for all mentions, then quote speakers."""
-    rows = {name: [row for shard in analysed for row in shard[name]] for name in NLP_EXTRACTORS}
-    mentions, entities = canonicalise(pd.DataFrame(rows["mentions"], columns=MENTION_COLUMNS),
-                                      articles, aliases)
-    quotes = attach_speakers(pd.DataFrame(rows["quotes"], columns=QUOTE_COLUMNS), mentions, entities)
+    mentions, entities = canonicalise(analysed["mentions"], articles, aliases)
+    quotes = attach_speakers(analysed["quotes"], mentions, entities)
     return {"mentions": conform("mentions", mentions), "entities": conform("entities", entities),
             "quotes": conform("quotes", quotes)}
 
@@ -129,22 +130,24 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             return newest
         alias_table = load_aliases(alias_files)
         model_info = model_description(model)
-        store = ResultCache(Path(output) / CACHE_FILE) if cache else None
         pipeline = code_version()["source_sha256"]
         # On Dask, each shard task has a worker process of its own.
         processes = 1 if on_dask() else workers.local_processes()
-        with workers.local_workers(processes):
-            prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
-        records = prepared.records
-        require_usable(records)
-        tables, near_stats = deduplicate_task(records, near_duplicate_threshold)
-        articles = tables["articles"]
-        with workers.local_workers(processes, tasks_per_worker=BATCHES_PER_WORKER):
-            analysed = analyse(articles, shard_size, model, store,
-                               f"{pipeline}/{model_info['name']}/{model_info['version']}")
-        # quote(): Prefect would otherwise walk every row dict twice (about 8 s at 2,000 articles).
-        tables |= entities_task(quote([analysed]), articles, alias_table)
-        stats = merge_stats([prepared]) | nest(near_stats)
+        with result_store(Path(output) / CACHE_FILE if cache else None) as store:
+            with workers.local_workers(processes):
+                prepared = prepare_inputs(inputs, digests, shard_size, store, pipeline, keys)
+            require_usable(prepared.records)
+            input_records, stats = len(prepared.records), merge_stats([prepared])
+            tables, near_stats = deduplicate_task(prepared.records, near_duplicate_threshold)
+            del prepared  # the parsing workers fork from this process: less for them to inherit
+            articles = tables["articles"]
+            with workers.local_workers(processes, tasks_per_worker=BATCHES_PER_WORKER):
+                parsed = analyse(articles, shard_size, model, store,
+                                 f"{pipeline}/{model_info['name']}/{model_info['version']}")
+            analysed = nlp_tables(parsed, store, shard_size)  # once the workers' memory is free
+        tables |= entities_task(analysed, articles, alias_table)
+        del analysed  # the rows as parsed: the tables hold them now
+        stats |= nest(near_stats)
         stats["deduplicate"] = {status: int(n) for status, n in
                                 sorted(tables["sources"]["status"].value_counts().items())}
         stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
@@ -152,7 +155,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
                         "quotes": len(tables["quotes"])}
         for stage, counts in stats.items():
             logger.info("%s: %s", stage, counts)
-        validate_task(tables, len(records))
+        validate_task(tables, input_records)
         stats["validate"] = {"tables": len(tables), "rows": sum(len(t) for t in tables.values())}
         info = provenance(tables, stats) | {"model": model_info,
                                             "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
@@ -180,19 +183,20 @@ def build_tables(sources: list[str], model: str = DEFAULT_MODEL, alias_files: li
 def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_files: list[Path] = (),
                    processes: int = 1) -> dict[str, pd.DataFrame]:
     """mentions, entities and quotes of `articles`, in this process."""
-    analysed = [analyse_articles(articles, NLP_EXTRACTORS, model, processes)]
+    rows = analyse_articles(articles, NLP_EXTRACTORS, model, processes)
+    analysed = {name: pd.DataFrame(rows[name], columns=NLP_COLUMNS[name]) for name in NLP_EXTRACTORS}
     return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
 
 
 def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int,
-                   store: ResultCache | None, pipeline: str, keys: dict[str, list[str]]) -> ShardResult:
-    """Records of all inputs, in order: from the cache for inputs read before with the
+                   store: ResultCache, pipeline: str, keys: dict[str, list[str]]) -> ShardResult:
+    """Records of all inputs, in order: from `store` for inputs read before with the
     same bytes (`digests`, by source_uri), code and JSON field names (`keys`), from one
-    prepare-shard task per shard of the others."""
+    prepare-shard task per shard of the others (kept in `store` as each finishes)."""
     logger = get_run_logger()
     reading = f"{pipeline}/{json.dumps(keys, sort_keys=True)}"
     cache_keys = {uri: cache_key(reading, uri, digest) for uri, digest in digests.items() if digest is not None}
-    cached = store.get_many("prepare", cache_keys.values()) if store else {}
+    cached = store.get_many("prepare", cache_keys.values())
     missing = [item for item in inputs if cache_keys.get(item.source_uri) not in cached]
     shards = chunks(missing, shard_size)
     logger.info("%d inputs: %d prepared before, %d to prepare in %d shards of up to %d",
@@ -200,40 +204,49 @@ def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int
     fresh = {}
     for future in prepare_shard_task.map(shards, keys=unmapped(keys)) if shards else []:
         done = future.result().by_input()
-        if store:  # at once: a run stopped part-way resumes from the shards that finished
-            store.put_many("prepare", {cache_keys[uri]: value for uri, value in done.items()
-                                       if uri in cache_keys})
+        # At once: a run stopped part-way resumes from the shards that finished.
+        store.put_many("prepare", {cache_keys[uri]: value for uri, value in done.items() if uri in cache_keys})
         fresh.update(done)
     ordered = [pair for item in inputs for pair in (fresh.get(item.source_uri)
                                                     or cached[cache_keys[item.source_uri]])]
     return shard_result([row for row, _ in ordered], [stats for _, stats in ordered])
 
 
-def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCache | None,
-            pipeline: str) -> dict[str, list[dict]]:
-    """Mention and quote rows of all articles, in article order: from the cache for
-    articles parsed before with the same text, code and model; from one analyse-shard
-    task per shard of the others."""
+def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCache,
+            pipeline: str) -> list[str]:
+    """Parse the articles that `store` has no mention and quote rows for (with the same
+    text, code and model), one analyse-shard task per shard, each shard's rows going
+    into `store` as it finishes: a run stopped part-way resumes from there, and the
+    flow process holds none of them while its workers parse. Returns every article's
+    key in `store`, in article order."""
     keys = dict(zip(articles["article_id"], (cache_key(pipeline, a, c) for a, c in
                                               zip(articles["article_id"], articles["content_sha256"]))))
-    cached = store.get_many("nlp", keys.values()) if store else {}
-    missing = articles[~articles["article_id"].map(keys).isin(cached.keys())]
+    parsed_before = store.present("nlp", keys.values())
+    missing = articles[~articles["article_id"].map(keys).isin(parsed_before)]
     get_run_logger().info("%d articles: %d parsed before, %d to parse", len(articles),
                           len(articles) - len(missing), len(missing))
-    fresh = {}
-    shards = chunks(missing, shard_size)
     # All shards at once: a shard's batches queue behind the earlier shards' batches.
-    futures = [analyse_shard_task.submit(shard, model) for shard in shards]
-    for shard, future in zip(shards, futures):
+    running = deque((shard, analyse_shard_task.submit(shard, model)) for shard in chunks(missing, shard_size))
+    while running:
+        shard, future = running.popleft()  # and let go of it: a finished task's state holds its rows
         done = {article_id: {name: [] for name in NLP_EXTRACTORS} for article_id in shard["article_id"]}
         for name, rows in future.result().items():
             for row in rows:
                 done[row["article_id"]][name].append(row)
-        if store:  # at once: a run stopped part-way resumes from the shards that finished
-            store.put_many("nlp", {keys[article_id]: value for article_id, value in done.items()})
-        fresh.update(done)
-    found = [fresh.get(article_id) or cached[keys[article_id]] for article_id in articles["article_id"]]
-    return {name: [row for article in found for row in article[name]] for name in NLP_EXTRACTORS}
+        store.put_many("nlp", {keys[article_id]: value for article_id, value in done.items()})
+    return list(keys.values())
+
+
+def nlp_tables(keys: list[str], store: ResultCache, shard_size: int) -> dict[str, pd.DataFrame]:
+    """Each extractor's rows for the articles of `keys`, in order, read from `store` a
+    shard at a time (a row as a tuple takes a fraction of the memory of a dict)."""
+    rows = {name: [] for name in NLP_EXTRACTORS}
+    fields = {name: itemgetter(*columns) for name, columns in NLP_COLUMNS.items()}
+    for part in chunks(keys, shard_size):
+        found = store.get_many("nlp", part)
+        for name, taken in rows.items():
+            taken.extend(fields[name](row) for key in part for row in found[key][name])
+    return {name: pd.DataFrame.from_records(rows[name], columns=NLP_COLUMNS[name]) for name in NLP_EXTRACTORS}
 
 
 def on_dask() -> bool:

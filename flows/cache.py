@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS results (stage TEXT, key TEXT, value BLOB, PRIMARY KEY (stage, key))"
@@ -29,15 +31,19 @@ class ResultCache:
         self._db.execute(SCHEMA)
 
     def get_many(self, stage: str, keys: Iterable[str]) -> dict[str, object]:
+        return {key: pickle.loads(value) for key, value in self._select("key, value", stage, keys)}
+
+    def present(self, stage: str, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have a result, without reading the results."""
+        return {key for key, in self._select("key", stage, keys)}
+
+    def _select(self, columns: str, stage: str, keys: Iterable[str]) -> Iterator[tuple]:
         keys = list(dict.fromkeys(keys))
-        found = {}
         for i in range(0, len(keys), BATCH):
             batch = keys[i:i + BATCH]
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(f"SELECT key, value FROM results WHERE stage = ? AND key IN ({marks})",
-                                    [stage, *batch])
-            found.update((key, pickle.loads(value)) for key, value in rows)
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM results WHERE stage = ? AND key IN ({marks})",
+                                        [stage, *batch])
 
     def put_many(self, stage: str, items: dict[str, object]) -> None:
         with self._db:  # one transaction: a killed run keeps all of it or none
@@ -46,6 +52,19 @@ class ResultCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+@contextmanager
+def result_store(path: Path | None) -> Iterator[ResultCache]:
+    """The cache at `path`; with None, an empty one in a temporary file, deleted on
+    leaving: a build without the cache still keeps its shards' results on disk, not in
+    the flow process's memory, until every shard is done."""
+    with tempfile.TemporaryDirectory(prefix="newscorpus-results-") as folder:
+        store = ResultCache(path or Path(folder) / "results.sqlite")
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def cache_key(*parts: str) -> str:

@@ -6,6 +6,8 @@ import inspect
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from flows.build import build_flow
 from flows.cli import command_line, main
 
 from conftest import SEEDS
+from test_incremental import same_data
 
 pytestmark = pytest.mark.prefect
 
@@ -27,8 +30,13 @@ def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
     assert manifest["stages"]["deduplicate"] == {"accepted": 5}
     assert manifest["model"]["name"].startswith("en_core_web_sm") and manifest["model"]["version"] == "3.8.0"
     assert [a["file"] for a in manifest["aliases"]] == ["aliases.tsv"]
-    again = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=5)
-    assert not again.changed  # shard size does not change the data
+    # Without the cache, so built again: shards of another size make the same files, and
+    # the shards' results, kept in a temporary file meanwhile, leave nothing behind.
+    temporary = set(Path(tempfile.gettempdir()).glob("newscorpus-results-*"))
+    again = build_flow(sources=[str(SEEDS)], output=str(tmp_path / "again"), shard_size=5, cache=False)
+    assert again.version == "v1.0.0" and same_data(again.path, result.path)
+    assert not (tmp_path / "again" / ".cache").exists()
+    assert set(Path(tempfile.gettempdir()).glob("newscorpus-results-*")) == temporary
 
 
 def test_command_prints_the_release_then_no_change(prefect_server, tmp_path, capsys):
