@@ -302,8 +302,12 @@ def require_words(text: str) -> None:
 
 
 def require_article_length(text: str) -> None:
-    """Reject a cleaned article text too long to be one news article."""
+    """Reject a cleaned article text with too little left to be an article, or too long
+    to be one news article."""
     words = count_words(text)
+    if words < MIN_WORDS:
+        raise Rejected(f"nothing left after removing boilerplate: {words} words of article text "
+                       f"(at least {MIN_WORDS} needed)")
     if words > MAX_WORDS or len(text) > MAX_CHARS:
         raise Rejected(f"too long to be one news article: {words:,} words and {len(text):,} characters "
                        f"of article text (at most {MAX_WORDS:,} words and {MAX_CHARS:,} characters)")

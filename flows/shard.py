@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from flows.clean import clean_text
-from flows.ingest import (MIN_WORDS, InputFile, Rejected, decode, read_records, require_article_length,
-                          require_words)
+from flows.ingest import InputFile, Rejected, decode, read_records, require_article_length, require_words
 from flows.records import FIELD_KEYS, RawRecord
-from flows.normalise import article_fields, count_words
+from flows.normalise import article_fields
 
 RECORD_COLUMNS = ["source_uri", "raw_sha256", "reason", "title", "text", "published_date",
                   "outlet", "url", "dateline", "authors", "crawl_date", "language", "word_count",
@@ -110,15 +109,8 @@ def _article_row(record: RawRecord, stats: Counter) -> dict:
                                                       ("url", page.url), ("outlet", page.outlet),
                                                       ("authors", page.authors)) if value}
         require_words(text)  # as text files were when read: records and pages too
-    except Rejected as rejection:
-        return {"reason": str(rejection)}
-    clean = clean_text(text, title=given.get("title") if record.kind != "text" else None)
-    stats.update({f"clean.removed {rule}": n for rule, n in clean.removed.items()})
-    words = count_words(clean.body)
-    if words < MIN_WORDS:
-        return {"reason": f"nothing left after removing boilerplate: {words} words of article text "
-                          f"(at least {MIN_WORDS} needed)"}
-    try:
+        clean = clean_text(text, title=given.get("title") if record.kind != "text" else None)
+        stats.update({f"clean.removed {rule}": n for rule, n in clean.removed.items()})
         require_article_length(clean.body)
     except Rejected as rejection:
         return {"reason": str(rejection)}
