@@ -19,7 +19,8 @@ corpus grows; a no-change rerun under 5% of a full build.
 
 Memory is sampled with psutil every second over the build's process tree: PSS (shared
 pages split between the processes sharing them, so forked workers are not counted
-twice) and RSS summed (an upper bound). Spikes shorter than a sample can be missed.
+twice) and RSS summed (an upper bound), and the PSS of the flow's own process, which
+holds the dataset-wide steps. Spikes shorter than a sample can be missed.
 CPU columns say how busy the machine was: the build's own CPU time and that of every
 other process during the same seconds, both in cores.
 
@@ -112,6 +113,7 @@ class Timing:
 class Build(Timing):
     peak_pss_mb: float
     peak_rss_mb: float
+    flow_peak_pss_mb: float  # the flow's own process (the command), without the server and workers
     printed: str            # the command's output: the release, or "nothing changed: ..."
     sampler_cpu_cores: float  # what sampling the memory cost this process (not in cpu_cores)
 
@@ -289,15 +291,15 @@ def run_build(corpus: Path, output: Path, log: Path) -> Build:
     """Time `newscorpus build` as a subprocess, sampling its tree's memory until it exits."""
     command = [str(NEWSCORPUS), "build", "--source", str(corpus), "--output", str(output)]
     environment = {**PREFECT_ENVIRONMENT, **os.environ}  # as with make: the caller's settings win
-    peak_pss = peak_rss = 0
+    peak_pss = peak_rss = flow_pss = 0
     clock, sampling = cpu_clock(), time.process_time()
     with open(log.with_suffix(".out"), "w") as stdout, open(log.with_suffix(".err"), "w") as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment,
                                    cwd=PROJECT_ROOT)
         root = psutil.Process(process.pid)
         while True:
-            pss, rss = tree_memory(root)
-            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            pss, rss, own = tree_memory(root)
+            peak_pss, peak_rss, flow_pss = max(peak_pss, pss), max(peak_rss, rss), max(flow_pss, own)
             try:
                 process.wait(timeout=SAMPLE_SECONDS)
                 break
@@ -310,23 +312,26 @@ def run_build(corpus: Path, output: Path, log: Path) -> Build:
         tail = log.with_suffix(".err").read_text().splitlines()[-LOG_LINES_SHOWN:]
         raise BuildFailed("\n".join([f"{' '.join(command)} failed:", *tail]))
     return Build(**vars(timing), peak_pss_mb=peak_pss / MB, peak_rss_mb=peak_rss / MB,
+                 flow_peak_pss_mb=flow_pss / MB,
                  printed=log.with_suffix(".out").read_text().strip(), sampler_cpu_cores=sampler)
 
 
-def tree_memory(root: psutil.Process) -> tuple[int, int]:
-    """PSS and RSS of a process and all its descendants, in bytes."""
-    pss = rss = 0
+def tree_memory(root: psutil.Process) -> tuple[int, int, int]:
+    """PSS and RSS of a process and all its descendants, and the PSS of the process
+    alone, in bytes."""
+    pss = rss = own = 0
     try:
         processes = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0
+        return 0, 0, 0
     for process in processes:
         try:
             memory = process.memory_full_info()
         except psutil.NoSuchProcess:  # it exited after being listed
             continue
         pss, rss = pss + memory.pss, rss + memory.rss
-    return pss, rss
+        own = memory.pss if process is root else own
+    return pss, rss, own
 
 
 def cpu_clock():
@@ -374,7 +379,7 @@ def bare_parse(articles: pd.DataFrame) -> tuple[Timing, pd.DataFrame]:
 
 def table(results: list[dict]) -> str:
     header = ("| articles | words | full build s | articles/s | words/s | bare nlp.pipe s, mean (before / after) | build/bare "
-              "| peak PSS MB | peak RSS MB | no-change rerun s | +1% rerun s | build CPU cores "
+              "| peak PSS MB | peak RSS MB | flow process peak PSS MB | no-change rerun s | +1% rerun s | build CPU cores "
               "| others' CPU cores, build / bare | sampling CPU cores | load before |")
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for r in results:
@@ -385,7 +390,7 @@ def table(results: list[dict]) -> str:
             f"| {r['size']:,} | {r['words']:,} | {full['seconds']:.1f} | {full['articles/s']:.1f} "
             f"| {full['words/s']:,.0f} | {bare['seconds']:.1f} ({bare['before the build']['seconds']:.1f} "
             f"/ {bare['after the build']['seconds']:.1f}) | {r['build/bare']:.2f} "
-            f"| {full['peak_pss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} "
+            f"| {full['peak_pss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} | {full['flow_peak_pss_mb']:,.0f} "
             f"| {unchanged['seconds']:.1f} ({unchanged['share of full build']:.0%}){flag} "
             f"| {grown['seconds']:.1f} ({grown['articles added']} added) "
             f"| {full['cpu_cores']:.2f} | {full['other_cpu_cores']:.2f} / {bare['other_cpu_cores']:.2f} "

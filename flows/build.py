@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, deque
 import os
+from collections import Counter, deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
@@ -26,17 +28,17 @@ from evaluation.measure import recorded as recorded_quality
 from flows.cache import ResultCache, cache_key, result_store
 from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
 from flows import workers
-from flows.entities import CURATED_ALIASES, Alias, canonicalise, load_aliases
+from flows.entities import CURATED_ALIASES, Alias, EntityLinker, canonicalise, load_aliases, mention_rows
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
 from flows.nlp import BATCHES_PER_WORKER, DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
-from flows.publish import (PublishResult, point_latest, publish_release, read_manifest, releases,
-                           version_name)
+from flows.publish import (PublishResult, TableWriter, point_latest, publish_staged, read_manifest,
+                           releases, staging, version_name)
 from flows.quotes import attach_speakers, extract_quotes
 from flows.records import FIELD_KEYS
 from flows.report import record_run
 from flows.shard import ShardResult, merge_stats, nest, prepare_shard, reason_kind, shard_result
-from schemas import ReleaseCheckFailed, conform, validate_release
+from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, conform
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
@@ -79,23 +81,46 @@ def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dic
 
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
-def entities_task(analysed: dict[str, pd.DataFrame], articles: pd.DataFrame,
-                  aliases: list[Alias]) -> dict[str, pd.DataFrame]:
-    """Dataset-wide: canonical entities for all mentions, then quote speakers."""
-    mentions, entities = canonicalise(analysed["mentions"], articles, aliases)
-    quotes = attach_speakers(analysed["quotes"], mentions, entities)
-    return {"mentions": conform("mentions", mentions), "entities": conform("entities", entities),
-            "quotes": conform("quotes", quotes)}
+def entities_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, aliases: list[Alias],
+                  shard_size: int) -> EntityLinker:
+    """Dataset-wide: every mention's entity, from two passes over the stored rows."""
+    linker = EntityLinker(aliases)
+    for chunk in stored_articles(parsed, store, articles, shard_size):
+        for _, _, rows in chunk:
+            linker.count(mention_rows(rows["mentions"]))
+    for chunk in stored_articles(parsed, store, articles, shard_size):
+        for _, text, rows in chunk:
+            linker.add(mention_rows(rows["mentions"]), text)
+    linker.finish()
+    return linker
+
+
+@task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)
+def write_spans_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, linker: EntityLinker,
+                     checks: ReleaseChecks, folder: Path, shard_size: int) -> None:
+    """The mentions and quotes tables, a shard of articles at a time: linked to their
+    entities, checked and written, so the flow never holds more than a shard of them."""
+    with TableWriter("mentions", folder) as mentions_file, TableWriter("quotes", folder) as quotes_file:
+        for chunk in stored_articles(parsed, store, articles, shard_size):
+            tables = linked_tables(linker, chunk)
+            texts = {article_id: text for article_id, text, _ in chunk}
+            for name, writer in (("mentions", mentions_file), ("quotes", quotes_file)):
+                checks.spans(name, tables[name], texts)
+                writer.write(tables[name])
+    for name in ("mentions", "quotes"):
+        checks.unique_across_chunks(name, pq.read_table(folder / f"{name}.parquet",
+                                                        columns=[PRIMARY_KEYS[name]]).column(0))
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate_task(tables: dict[str, pd.DataFrame], input_records: int) -> None:
-    validate_release(tables, input_records)
+def validate_task(checks: ReleaseChecks, entities: pd.DataFrame) -> None:
+    checks.entities(entities)
+    checks.raise_if_failed()
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(tables: dict[str, pd.DataFrame], output: Path, provenance: dict) -> PublishResult:
-    return publish_release(tables, output, provenance)
+def publish_task(folder: Path, tables: dict[str, pd.DataFrame], output: Path, provenance: dict) -> PublishResult:
+    return publish_staged(folder, tables, output, provenance)
 
 
 @flow(name="newscorpus-build")
@@ -144,25 +169,29 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             with workers.local_workers(processes, tasks_per_worker=BATCHES_PER_WORKER):
                 parsed = analyse(articles, shard_size, model, store,
                                  f"{pipeline}/{model_info['name']}/{model_info['version']}")
-            analysed = nlp_tables(parsed, store, shard_size)  # once the workers' memory is free
-        tables |= entities_task(analysed, articles, alias_table)
-        del analysed  # the rows as parsed: the tables hold them now
-        stats |= nest(near_stats)
-        stats["deduplicate"] = {status: int(n) for status, n in
-                                sorted(tables["sources"]["status"].value_counts().items())}
-        stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
-                        "mentions": len(tables["mentions"]), "entities": len(tables["entities"]),
-                        "quotes": len(tables["quotes"])}
-        for stage, counts in stats.items():
-            logger.info("%s: %s", stage, counts)
-        validate_task(tables, input_records)
-        stats["validate"] = {"tables": len(tables), "rows": sum(len(t) for t in tables.values())}
-        info = provenance(tables, stats) | {"model": model_info,
-                                            "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
-                                            "quality": recorded_quality(),
-                                            "near_duplicate_threshold": near_duplicate_threshold,
-                                            "build_fingerprint": fingerprint}
-        result = publish_task(tables, Path(output), info)
+            # From here the rows are read from the store a shard at a time, once the workers have exited.
+            linker = entities_task(parsed, store, articles, alias_table, shard_size)
+            with staging(Path(output)) as folder:
+                checks = ReleaseChecks(articles, tables["sources"], input_records)
+                write_spans_task(parsed, store, articles, linker, checks, folder, shard_size)
+                tables["entities"] = conform("entities", linker.entities())
+                validate_task(checks, tables["entities"])
+                counts = {name: pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
+                          for name in ("mentions", "quotes")} | {name: len(df) for name, df in tables.items()}
+                stats |= nest(near_stats)
+                stats["deduplicate"] = {status: int(n) for status, n in
+                                        sorted(tables["sources"]["status"].value_counts().items())}
+                stats["nlp"] = {"articles analysed": int((articles["language"] == model_info["language"]).sum()),
+                                "mentions": counts["mentions"], "entities": counts["entities"],
+                                "quotes": counts["quotes"]}
+                for stage, figures in stats.items():
+                    logger.info("%s: %s", stage, figures)
+                stats["validate"] = {"tables": len(counts), "rows": sum(counts.values())}
+                info = provenance(tables, stats) | {
+                    "model": model_info, "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
+                    "quality": recorded_quality(), "near_duplicate_threshold": near_duplicate_threshold,
+                    "build_fingerprint": fingerprint}
+                result = publish_task(folder, tables, Path(output), info)
     except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
         logger.error("%s", error)
         return Failed(message=str(error))
@@ -185,7 +214,10 @@ def analyse_tables(articles: pd.DataFrame, model: str = DEFAULT_MODEL, alias_fil
     """mentions, entities and quotes of `articles`, in this process."""
     rows = analyse_articles(articles, NLP_EXTRACTORS, model, processes)
     analysed = {name: pd.DataFrame(rows[name], columns=NLP_COLUMNS[name]) for name in NLP_EXTRACTORS}
-    return entities_task.fn(analysed, articles, load_aliases(list(alias_files)))
+    mentions, entities = canonicalise(analysed["mentions"], articles, load_aliases(list(alias_files)))
+    quotes = attach_speakers(analysed["quotes"], mentions, dict(zip(entities["entity_id"], entities["name"])))
+    return {"mentions": conform("mentions", mentions), "entities": conform("entities", entities),
+            "quotes": conform("quotes", quotes)}
 
 
 def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int,
@@ -237,16 +269,30 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCa
     return list(keys.values())
 
 
-def nlp_tables(keys: list[str], store: ResultCache, shard_size: int) -> dict[str, pd.DataFrame]:
-    """Each extractor's rows for the articles of `keys`, in order, read from `store` a
-    shard at a time (a row as a tuple takes a fraction of the memory of a dict)."""
-    rows = {name: [] for name in NLP_EXTRACTORS}
-    fields = {name: itemgetter(*columns) for name, columns in NLP_COLUMNS.items()}
-    for part in chunks(keys, shard_size):
+def stored_articles(keys: list[str], store: ResultCache, articles: pd.DataFrame,
+                    size: int) -> Iterator[list[tuple[str, str, dict[str, list[dict]]]]]:
+    """(article_id, text, each extractor's rows) of the articles of `keys` (`articles`'
+    keys in `store`, in order), read from `store` `size` articles at a time."""
+    for start in range(0, len(keys), size):
+        part = keys[start:start + size]
         found = store.get_many("nlp", part)
-        for name, taken in rows.items():
-            taken.extend(fields[name](row) for key in part for row in found[key][name])
-    return {name: pd.DataFrame.from_records(rows[name], columns=NLP_COLUMNS[name]) for name in NLP_EXTRACTORS}
+        shard = articles.iloc[start:start + size]
+        yield [(article_id, text, found[key]) for article_id, text, key in
+               zip(shard["article_id"].tolist(), shard["text"].tolist(), part)]
+
+
+def linked_tables(linker: EntityLinker, chunk: list[tuple[str, str, dict[str, list[dict]]]]
+                  ) -> dict[str, pd.DataFrame]:
+    """The mentions and quotes of a chunk of whole articles, linked to their entities,
+    as the release holds them."""
+    entity_ids = [entity_id for _, text, rows in chunk
+                  for entity_id in linker.link(mention_rows(rows["mentions"]), text)]
+    analysed = {name: pd.DataFrame.from_records([itemgetter(*columns)(row) for _, _, rows in chunk
+                                                 for row in rows[name]], columns=columns)
+                for name, columns in NLP_COLUMNS.items()}
+    mentions = conform("mentions", linker.linked(analysed["mentions"], entity_ids))
+    return {"mentions": mentions, "quotes": conform("quotes", attach_speakers(analysed["quotes"], mentions,
+                                                                               linker.names))}
 
 
 def on_dask() -> bool:

@@ -107,61 +107,176 @@ class Mention(NamedTuple):
 
 def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
                  aliases: list[Alias]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(mentions with `label` corrected and `entity_id` set, entities table)."""
+    """(mentions with `label` corrected and `entity_id` set, entities table), all in memory."""
     # Plain lists: iterating pandas columns value by value is several times slower.
     columns = [mentions[name].tolist() for name in ("article_id", "start", "end", "text", "label")]
-    rows = [Mention(a, int(s), int(e), t, label, name_key(t)) for a, s, e, t, label in zip(*columns)]
-    alias_label = {name_key(a.alias): a.label for a in aliases} | {
-        name_key(a.name): a.label for a in aliases}
-    rows = [row if row.label == label else row._replace(label=label)
-            for row, label in zip(rows, _correct_labels(rows, alias_label))]
-
-    graph = _UnionFind()
-    texts = dict(zip(articles["article_id"].tolist(), articles["text"].tolist()))
     by_article: dict[str, list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        by_article[row.article_id].append(i)
-    nodes: list[Node] = [("", "")] * len(rows)
-    acronyms: dict[str, set[Node]] = defaultdict(set)
-    for article_id in sorted(by_article):
-        positions = by_article[article_id]
-        article_rows = [rows[i] for i in positions]
-        article_nodes, defined = _article_nodes(article_rows, texts[article_id])
-        for i, node in zip(positions, article_nodes):
-            nodes[i] = node
+    for i, article_id in enumerate(columns[0]):
+        by_article[article_id].append(i)
+    texts = dict(zip(articles["article_id"].tolist(), articles["text"].tolist()))
+    groups = [(positions, [mention_row(*(column[i] for column in columns)) for i in positions],
+               texts[article_id]) for article_id, positions in sorted(by_article.items())]
+    linker = EntityLinker(aliases)
+    for _, rows, _ in groups:
+        linker.count(rows)
+    for _, rows, text in groups:
+        linker.add(rows, text)
+    linker.finish()
+    entity_ids = [""] * len(mentions)
+    for positions, rows, text in groups:
+        for i, entity_id in zip(positions, linker.link(rows, text)):
+            entity_ids[i] = entity_id
+    return linker.linked(mentions, entity_ids), linker.entities()
+
+
+def mention_row(article_id: str, start: int, end: int, text: str, label: str) -> Mention:
+    return Mention(article_id, int(start), int(end), text, label, name_key(text))
+
+
+def mention_rows(rows: list[dict]) -> list[Mention]:
+    """Mentions as flows.mentions extracts them (dicts), for EntityLinker."""
+    return [mention_row(r["article_id"], r["start"], r["end"], r["text"], r["label"]) for r in rows]
+
+
+class EntityLinker:
+    """Canonical entities for a dataset read one article at a time, in three passes
+    over the same articles in the same order: `count` every article's mentions, `add`
+    every article, `finish`, then `link` every article. It holds tallies per surface
+    form, name and entity, never the dataset's mentions, so a release's mentions can be
+    written as they are linked."""
+
+    def __init__(self, aliases: list[Alias]):
+        self._aliases = aliases
+        self._alias_label = {name_key(a.alias): a.label for a in aliases} | {
+            name_key(a.name): a.label for a in aliases}
+        self._label_counts: dict[str, dict[str, int]] = defaultdict(dict)
+        self._known_surnames: set[str] = set()
+        self._tally: dict[str, tuple] | None = None
+        self._graph = _UnionFind()
+        self._acronyms: dict[str, set[Node]] = defaultdict(set)
+        # Per node: {label: [mentions, first mention's position]} and {surface: mentions}.
+        self._node_labels: dict[Node, dict[str, list[int]]] = defaultdict(dict)
+        self._node_surfaces: dict[Node, dict[str, int]] = defaultdict(dict)
+        self._added = 0
+        self._entity_of: dict[Node, str] = {}
+        self._label_of: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # entity_id -> canonical name, once finished
+        self._aliases_of: dict[str, set[str]] = defaultdict(set)
+        self._mentions: Counter = Counter()
+        self._articles: Counter = Counter()
+
+    def count(self, rows: list[Mention]) -> None:
+        """First pass: how the dataset labels each surface form, and its people's surnames."""
+        for row in rows:
+            counts = self._label_counts[row.key]
+            counts[row.label] = counts.get(row.label, 0) + 1
+            if row.label == "PERSON" and " " in row.key:
+                self._known_surnames.add(row.key.split()[-1])
+
+    def add(self, rows: list[Mention], text: str) -> None:
+        """Second pass: one article's mentions (`text` is its text) into the graph of names."""
+        rows = self._relabelled(rows)
+        nodes, defined = _article_nodes(rows, text)
         for acronym, long_node in defined.items():
-            acronyms[acronym].add(long_node)
-        for left, right in _also_known_as(article_rows, article_nodes, texts[article_id]):
-            graph.union(left, right)
-    for node in nodes:
-        graph.add(node)
-    for acronym, long_nodes in acronyms.items():
-        if len(long_nodes) == 1:  # defined one way everywhere: safe to join dataset-wide
-            (long_node,) = long_nodes
-            graph.union((long_node[0], acronym), long_node)
-    canonical_of: dict[Node, str] = {}
-    for alias in aliases:
-        canonical = (alias.label, name_key(alias.name))
-        canonical_of[canonical] = alias.name
-        graph.union((alias.label, name_key(alias.alias)), canonical)
-    _join_transliterations(graph)
-    _join_unique_surnames(graph)
-    return _entities(mentions, rows, [graph.find(node) for node in nodes], graph, canonical_of)
+            self._acronyms[acronym].add(long_node)
+        for left, right in _also_known_as(rows, nodes, text):
+            self._graph.union(left, right)
+        for row, node in zip(rows, nodes):
+            self._graph.add(node)
+            labels = self._node_labels[node]
+            if row.label in labels:
+                labels[row.label][0] += 1
+            else:
+                labels[row.label] = [1, self._added]
+            self._added += 1
+            surfaces = self._node_surfaces[node]
+            surfaces[row.text] = surfaces.get(row.text, 0) + 1
+
+    def finish(self) -> None:
+        """Join names across the dataset; every name's entity, label and canonical name."""
+        graph = self._graph
+        for acronym, long_nodes in self._acronyms.items():
+            if len(long_nodes) == 1:  # defined one way everywhere: safe to join dataset-wide
+                (long_node,) = long_nodes
+                graph.union((long_node[0], acronym), long_node)
+        canonical_of: dict[Node, str] = {}
+        for alias in self._aliases:
+            canonical = (alias.label, name_key(alias.name))
+            canonical_of[canonical] = alias.name
+            graph.union((alias.label, name_key(alias.alias)), canonical)
+        _join_transliterations(graph)
+        _join_unique_surnames(graph)
+        curated_name = {graph.find(node): name for node, name in sorted(canonical_of.items())}
+        cluster_of = {node: graph.find(node) for node in self._node_labels}
+        labels: dict[Node, dict[str, list[int]]] = defaultdict(dict)
+        surfaces: dict[Node, dict[str, int]] = defaultdict(dict)
+        for node, cluster in cluster_of.items():
+            for label, (n, first) in self._node_labels[node].items():
+                tally = labels[cluster].setdefault(label, [0, first])
+                tally[0] += n
+                tally[1] = min(tally[1], first)
+            for surface, n in self._node_surfaces[node].items():
+                surfaces[cluster][surface] = surfaces[cluster].get(surface, 0) + n
+        # The most used label, the first used among equals.
+        label_of = {c: max(counts.items(), key=lambda item: (item[1][0], -item[1][1]))[0]
+                    for c, counts in labels.items()}
+        name_of = {c: curated_name.get(c) or _most_complete(surfaces[c]) for c in labels}
+        # Clusters that end with one label and one name are one entity to a reader: one id.
+        id_of = {c: entity_id_for(label_of[c], name_of[c]) for c in labels}
+        first_cluster: dict[str, Node] = {}
+        for cluster, entity_id in sorted(id_of.items()):
+            first_cluster.setdefault(entity_id, cluster)
+        self._entity_of = {node: id_of[cluster] for node, cluster in cluster_of.items()}
+        self._label_of = {e: label_of[c] for e, c in first_cluster.items()}
+        self.names = {e: name_of[c] for e, c in first_cluster.items()}
+        del self._node_labels, self._node_surfaces, self._acronyms
+
+    def link(self, rows: list[Mention], text: str) -> list[str]:
+        """Third pass: the entity of each of one article's mentions."""
+        nodes, _ = _article_nodes(self._relabelled(rows), text)
+        entity_ids = [self._entity_of[node] for node in nodes]
+        for row, entity_id in zip(rows, entity_ids):
+            self._aliases_of[entity_id].add(row.text)
+            self._mentions[entity_id] += 1
+        self._articles.update(set(entity_ids))
+        return entity_ids
+
+    def linked(self, mentions: pd.DataFrame, entity_ids: list[str]) -> pd.DataFrame:
+        """`mentions` with their `entity_id` and the entity's label (one entity, one label)."""
+        linked = mentions.assign(label=[self._label_of[e] for e in entity_ids], entity_id=entity_ids)
+        return linked[["mention_id", "article_id", "start", "end", "text", "label", "entity_id", "sentence"]]
+
+    def entities(self) -> pd.DataFrame:
+        """The entities table of every mention linked so far."""
+        return pd.DataFrame([{
+            "entity_id": entity_id,
+            "name": self.names[entity_id],
+            "label": self._label_of[entity_id],
+            "aliases": sorted(self._aliases_of[entity_id]),
+            "mentions": self._mentions[entity_id],
+            "articles": self._articles[entity_id],
+        } for entity_id in sorted(self._mentions)], columns=ENTITY_COLUMNS)
+
+    def _relabelled(self, rows: list[Mention]) -> list[Mention]:
+        if self._tally is None:
+            # Per surface form once, not per mention: (most used label, its count, all, PERSON).
+            self._tally = {key: (*_most_common(counts), sum(counts.values()), counts.get("PERSON", 0))
+                           for key, counts in self._label_counts.items()}
+            del self._label_counts
+        labels = _corrected_labels(rows, self._tally, self._alias_label, self._known_surnames)
+        return [row if row.label == label else row._replace(label=label) for row, label in zip(rows, labels)]
 
 
-def _correct_labels(rows: list[Mention], alias_label: dict[str, str]) -> list[str]:
-    full_names = [(row.article_id, row.key.split()[-1]) for row in rows
-                  if row.label == "PERSON" and " " in row.key]
-    surnames_in_article, known_surnames = set(full_names), {surname for _, surname in full_names}
-    label_counts = _tally((row.key, row.label) for row in rows)
-    # Per surface form once, not per mention: (most used label, its count, all, PERSON).
-    tally = {key: (*_most_common(counts), sum(counts.values()), counts.get("PERSON", 0))
-             for key, counts in label_counts.items()}
+def _corrected_labels(rows: list[Mention], tally: dict[str, tuple], alias_label: dict[str, str],
+                      known_surnames: set[str]) -> list[str]:
+    """The labels of one article's mentions, given the dataset's `tally` of labels per
+    surface form and its people's surnames."""
+    surnames_in_article = {row.key.split()[-1] for row in rows if row.label == "PERSON" and " " in row.key}
     corrected = []
     for row in rows:
         label = row.label
         top, top_count, total, person = tally[row.key]
-        if (row.article_id, row.key) in surnames_in_article:
+        if row.key in surnames_in_article:
             label = "PERSON"
         elif row.key in alias_label:
             label = alias_label[row.key]
@@ -287,49 +402,6 @@ def _transliteration(a: str, b: str) -> bool:
     if surname_a != surname_b and min(len(surname_a), len(surname_b)) < SURNAME_VARIANT_MIN_CHARS:
         return False
     return all(x == y or min(len(x), len(y)) >= TRANSLITERATION_MIN_CHARS for x, y in given)
-
-
-def _entities(mentions: pd.DataFrame, rows: list[Mention], clusters: list[Node],
-              graph: "_UnionFind", canonical_of: dict[Node, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    curated_name = {graph.find(node): name for node, name in sorted(canonical_of.items())}
-    labels = _tally((cluster, row.label) for row, cluster in zip(rows, clusters))
-    surfaces = _tally((cluster, row.text) for row, cluster in zip(rows, clusters))
-    label_of = {c: _most_common(counts)[0] for c, counts in labels.items()}
-    name_of = {c: curated_name.get(c) or _most_complete(surfaces[c]) for c in labels}
-    # Clusters that end with one label and one name are one entity to a reader: one id.
-    id_of = {c: entity_id_for(label_of[c], name_of[c]) for c in labels}
-    entity_ids = [id_of[c] for c in clusters]
-    first_cluster: dict[str, Node] = {}
-    aliases: dict[str, set] = defaultdict(set)
-    counts: Counter = Counter()
-    articles: dict[str, set] = defaultdict(set)
-    for row, cluster, entity_id in zip(rows, clusters, entity_ids):
-        first_cluster[entity_id] = min(first_cluster.get(entity_id, cluster), cluster)
-        aliases[entity_id].add(row.text)
-        counts[entity_id] += 1
-        articles[entity_id].add(row.article_id)
-    entities = pd.DataFrame([{
-        "entity_id": entity_id,
-        "name": name_of[first_cluster[entity_id]],
-        "label": label_of[first_cluster[entity_id]],
-        "aliases": sorted(aliases[entity_id]),
-        "mentions": counts[entity_id],
-        "articles": len(articles[entity_id]),
-    } for entity_id in sorted(counts)], columns=ENTITY_COLUMNS)
-    # A mention carries its entity's label: one entity, one label.
-    linked = mentions.assign(label=[label_of[c] for c in clusters], entity_id=entity_ids)
-    columns = ["mention_id", "article_id", "start", "end", "text", "label", "entity_id", "sentence"]
-    return linked[columns], entities
-
-
-def _tally(pairs) -> dict:
-    """{group: {value: count}} in order of first appearance (plain dicts: a Counter per
-    group costs several times more to make)."""
-    counts: dict = defaultdict(dict)
-    for group, value in pairs:
-        group_counts = counts[group]
-        group_counts[value] = group_counts.get(value, 0) + 1
-    return counts
 
 
 def _most_common(counts: dict) -> tuple:

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +30,15 @@ from flows.card import render_card
 from flows.changelog import write_changelog
 from flows.datapackage import datapackage
 from flows.plots import write_plots
-from flows.quality import QualityCheckFailed, check_quality
+from flows.quality import QualityCheckFailed, check_quality, checked_columns
 from schemas import MODELS, arrow_schema
 
 ROW_GROUP_ROWS = 10_000
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "row_group_size": ROW_GROUP_ROWS,
-                   "write_statistics": True, "use_dictionary": True}
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "write_statistics": True,
+                   "use_dictionary": True}
+# What the plots of a release read of a table written before publishing (the others
+# are in memory).
+PLOTTED_COLUMNS = {"quotes": ["speaker_name", "kind"]}
 VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 FIRST_VERSION = (1, 0, 0)
 MANIFEST, CHECKSUMS, LATEST, CARD = "manifest.json", "SHA256SUMS", "LATEST", "README.md"
@@ -73,31 +76,48 @@ def publish_release(tables: dict[str, pd.DataFrame], output: Path, provenance: d
     `provenance` goes into the manifest as is (input snapshot, code version, stage
     statistics): deterministic facts about how the data was made, never clock time.
     """
+    with staging(output) as folder:
+        return publish_staged(folder, tables, output, provenance)
+
+
+@contextmanager
+def staging(output: Path) -> Iterator[Path]:
+    """A hidden folder in `output` to write a release into, removed on leaving (a
+    published release has been renamed into place by then, so a crash or a failed check
+    never leaves half a release); one build at a time writes into `output`."""
     output.mkdir(parents=True, exist_ok=True)
     with _exclusive(output):
         remove_incomplete(output)
-        staging = Path(tempfile.mkdtemp(prefix=".building-", dir=output))
+        folder = Path(tempfile.mkdtemp(prefix=".building-", dir=output))
         try:
-            return _publish_from(staging, tables, output, provenance)
+            yield folder
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
-                  provenance: dict) -> PublishResult:
-    manifest = {
-        "counts": {name: len(df) for name, df in tables.items()},
-        "schema": {name: describe_schema(arrow_schema(MODELS[name])) for name in tables},
-        **provenance,
-    }
-    manifest["schema_fingerprint"] = _sha256_bytes(_canonical_json(manifest["schema"]))
+def publish_staged(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
+                   provenance: dict) -> PublishResult:
+    """Write `tables` into `staging`, beside any tables written there already (by
+    TableWriter, as the build links them), and publish all as the next release in
+    `output`, unless nothing changed. The quality report and plots read the columns
+    they need of the tables already written from their files."""
     history = releases(output)
     previous = version_name(history[-1]) if history else None
     previous_manifest = read_manifest(output / previous) if previous else None
-    # The quality report takes as long as writing the tables: on another core, meanwhile.
     previous_counts = previous_manifest["counts"] if previous_manifest else None
-    with workers.aside(_quality_report, tables, previous_counts, staging) as quality:
-        manifest["files"] = write_tables(tables, staging)
+    staged = {path.stem: path for path in staging.glob("*.parquet")}
+    # The quality report takes as long as writing the tables: on another core, meanwhile.
+    with workers.aside(_quality_report, tables, staged, previous_counts, staging) as quality:
+        write_tables(tables, staging)
+        names = sorted(staged.keys() | tables.keys())
+        manifest = {
+            "counts": {name: pq.ParquetFile(staging / f"{name}.parquet").metadata.num_rows for name in names},
+            "schema": {name: describe_schema(arrow_schema(MODELS[name])) for name in names},
+            **provenance,
+        }
+        manifest["schema_fingerprint"] = _sha256_bytes(_canonical_json(manifest["schema"]))
+        manifest["files"] = {path: file_facts(staging / path) for path in sorted(
+            [f"{name}.parquet" for name in names] + [f"csv/{name}.csv" for name in names])}
         change = classify_change(previous_manifest, manifest)
         if change == "none":
             point_latest(output, previous)
@@ -106,7 +126,9 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
         version = version_name(bump(history[-1] if history else None, change))
         manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
         (staging / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
-        write_documents(staging, manifest, tables, output / previous if previous else None, quality)
+        plotted = tables | {name: read_columns(staged[name], columns)
+                            for name, columns in PLOTTED_COLUMNS.items() if name in staged}
+        write_documents(staging, manifest, plotted, output / previous if previous else None, quality)
     write_checksums(staging, manifest["files"])
     os.chmod(staging, 0o755)
     final = output / version
@@ -114,6 +136,11 @@ def _publish_from(staging: Path, tables: dict[str, pd.DataFrame], output: Path,
     point_latest(output, version)
     shutil.rmtree(output / FAILED_REPORT, ignore_errors=True)  # about a build since superseded
     return PublishResult(version, final, changed=True, change=change)
+
+
+def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a table's Parquet file, with the Arrow dtypes of its model."""
+    return pq.read_table(path, columns=columns).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame],
@@ -147,12 +174,14 @@ def _quality_checks(folder: Path, quality: Callable[[], tuple[dict, Path | None]
     return checks
 
 
-def _quality_report(tables: dict[str, pd.DataFrame], previous_counts: dict[str, int] | None,
-                    folder: Path) -> tuple[dict, Path | None]:
-    """check_quality's summary, and the report's path if a critical expectation failed
-    (then the summary is the failure's: the exception itself cannot be pickled back)."""
+def _quality_report(tables: dict[str, pd.DataFrame], staged: dict[str, Path],
+                    previous_counts: dict[str, int] | None, folder: Path) -> tuple[dict, Path | None]:
+    """check_quality's summary of `tables` and of the columns it checks of the `staged`
+    tables, and the report's path if a critical expectation failed (then the summary
+    is the failure's: the exception itself cannot be pickled back)."""
+    checked = tables | {name: read_columns(path, checked_columns(name)) for name, path in staged.items()}
     try:
-        return check_quality(tables, previous_counts, folder), None
+        return check_quality(checked, previous_counts, folder), None
     except QualityCheckFailed as failure:
         return failure.summary, failure.report
 
@@ -168,32 +197,64 @@ def _keep_failed_report(folder: Path, failure: QualityCheckFailed) -> None:
     failure.report = report
 
 
-def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, dict]:
-    """Parquet and CSV for every table; returns sha256 and bytes per file path."""
-    (folder / "csv").mkdir(parents=True, exist_ok=True)
-    written = []
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Parquet and CSV for every table."""
     for name, df in sorted(tables.items()):
-        table = to_arrow(name, df)
-        pq.write_table(table, folder / f"{name}.parquet", **PARQUET_OPTIONS)
-        write_csv(table, folder / "csv" / f"{name}.csv")
-        written += [f"{name}.parquet", f"csv/{name}.csv"]
-    return {path: file_facts(folder / path) for path in sorted(written)}
+        with TableWriter(name, folder) as writer:
+            writer.write(df)
+
+
+class TableWriter:
+    """One table's Parquet and CSV files, written a chunk of rows at a time. Parquet
+    row groups hold `row_group_rows` rows each (the last one the rest), whatever the
+    chunks, so the files are the same however the rows came."""
+
+    def __init__(self, name: str, folder: Path, row_group_rows: int = ROW_GROUP_ROWS):
+        self.name, self.rows, self._group_rows = name, 0, row_group_rows
+        self._schema = arrow_schema(MODELS[name]).with_metadata(table_metadata(name))
+        (folder / "csv").mkdir(parents=True, exist_ok=True)
+        self._parquet = pq.ParquetWriter(folder / f"{name}.parquet", self._schema, **PARQUET_OPTIONS)
+        self._csv_file = (folder / "csv" / f"{name}.csv").open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._csv_file, lineterminator="\r\n")  # RFC 4180
+        self._csv.writerow(self._schema.names)
+        self._pending: list[pyarrow.Table] = []
+
+    def write(self, df: pd.DataFrame) -> None:
+        table = to_arrow(self.name, df)
+        for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
+            self._csv.writerows([csv_value(value) for value in row]
+                                for row in zip(*(column.to_pylist() for column in batch.columns)))
+        self._pending.append(table)
+        self.rows += len(table)
+        pending = sum(len(t) for t in self._pending)
+        if pending >= self._group_rows:
+            rows = pyarrow.concat_tables(self._pending)
+            whole = pending - pending % self._group_rows
+            self._parquet.write_table(rows.slice(0, whole), row_group_size=self._group_rows)
+            self._pending = [rows.slice(whole)]
+
+    def close(self) -> None:
+        rest = pyarrow.concat_tables(self._pending or [self._schema.empty_table()])
+        if len(rest) or not self.rows:  # a table with no rows has one empty row group
+            self._parquet.write_table(rest, row_group_size=self._group_rows)
+        self._parquet.close()
+        self._csv_file.close()
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def to_arrow(name: str, df: pd.DataFrame) -> pyarrow.Table:
     table = pyarrow.Table.from_pandas(df, schema=arrow_schema(MODELS[name]), preserve_index=False)
     # Drop pandas' own metadata (it names the pandas version) for byte-stable files.
-    return table.replace_schema_metadata({"newscorpus.table": name})
+    return table.replace_schema_metadata(table_metadata(name))
 
 
-def write_csv(table: pyarrow.Table, path: Path) -> None:
-    """RFC 4180: UTF-8, CRLF, header row, quotes only where needed; lists as JSON arrays."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(table.column_names)
-        for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
-            for row in zip(*(column.to_pylist() for column in batch.columns)):
-                writer.writerow([csv_value(value) for value in row])
+def table_metadata(name: str) -> dict[str, str]:
+    return {"newscorpus.table": name}
 
 
 def csv_value(value) -> str:

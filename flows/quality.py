@@ -30,7 +30,7 @@ import pyarrow.types as pa_types
 
 from flows.ingest import MAX_WORDS, MIN_WORDS
 from schemas import PRIMARY_KEYS, ReleaseCheckFailed
-from schemas.tables import NAMED_LABELS, QUOTE_KINDS, SOURCE_STATUSES
+from schemas.tables import MODELS, NAMED_LABELS, QUOTE_KINDS, SOURCE_STATUSES
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -153,6 +153,13 @@ def quality_specs(previous_counts: dict[str, int] | None) -> list[Spec]:
              "500 BBC business articles 74%; below half, speaker resolution has regressed."),
     ]
     return specs
+
+
+def checked_columns(table: str) -> list[str]:
+    """The columns of `table` the suite looks at, in the table's order."""
+    looked_at = {spec.kwargs["column"] for spec in quality_specs(None)
+                 if spec.table == table and "column" in spec.kwargs}
+    return [column for column in MODELS[table].to_schema().columns if column in looked_at]
 
 
 def _row_count_specs(table: str, previous: int | None) -> list[Spec]:

@@ -964,15 +964,14 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def attach_speakers(quotes: pd.DataFrame, mentions: pd.DataFrame,
-                    entities: pd.DataFrame) -> pd.DataFrame:
-    """Fill `speaker_entity_id` and `speaker_name` from each quote's referent mention,
-    now that the dataset's entities are known."""
+                    entity_names: dict[str, str]) -> pd.DataFrame:
+    """Fill `speaker_entity_id` and `speaker_name` from each quote's referent mention
+    (in `mentions`, linked to their entities, whose names are `entity_names`)."""
     entity_of = {(a, s, e): entity for a, s, e, entity in zip(
         mentions["article_id"], mentions["start"], mentions["end"], mentions["entity_id"])}
-    name_of = dict(zip(entities["entity_id"], entities["name"]))
     quotes = quotes.copy()
     quotes["speaker_entity_id"] = [
         entity_of.get((a, int(s), int(e))) if pd.notna(s) else None
         for a, s, e in zip(quotes["article_id"], quotes["referent_start"], quotes["referent_end"])]
-    quotes["speaker_name"] = quotes["speaker_entity_id"].map(name_of)
+    quotes["speaker_name"] = quotes["speaker_entity_id"].map(entity_names)
     return quotes.drop(columns=["referent_start", "referent_end"])

@@ -8,10 +8,13 @@ key, so the person reading a failed run sees what to fix.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 
 from schemas.tables import MODELS, PRIMARY_KEYS
 
@@ -43,18 +46,88 @@ def format_failures(failures: pd.DataFrame) -> str:
 
 def validate_release(tables: dict[str, pd.DataFrame], input_records: int) -> None:
     """Raise ReleaseCheckFailed unless every table and invariant holds."""
-    failures = [_model_failures(name, df) for name, df in tables.items()]
-    for name, invariants in _invariants(tables, input_records).items():
+    checks = ReleaseChecks(tables["articles"], tables["sources"], input_records)
+    texts = dict(zip(tables["articles"]["article_id"], tables["articles"]["text"]))
+    for name in ("mentions", "quotes"):
+        if name in tables:
+            checks.spans(name, tables[name], texts)
+    if "entities" in tables:
+        checks.entities(tables["entities"])
+    checks.raise_if_failed()
+
+
+class ReleaseChecks:
+    """The checks of `validate_release` for a release whose mentions and quotes come a
+    chunk at a time, as the build writes them, each chunk holding all the rows of its
+    articles. A chunk is checked as it comes; what the invariants across tables need
+    from it is kept per entity, never per row, and checked with the entities table."""
+
+    def __init__(self, articles: pd.DataFrame, sources: pd.DataFrame, input_records: int):
+        self._failures: list[pd.DataFrame] = []
+        self._mentions: Counter = Counter()  # per entity_id
+        self._articles: Counter = Counter()  # per entity_id: articles whose mentions link to it
+        self._first_mention: dict[str, str] = {}
+        self._speakers: dict[tuple[str, str], str] = {}  # (entity_id, name) -> first quote_id
+        self._check("articles", articles, _article_invariants(sources))
+        self._check("sources", sources, _source_invariants(set(articles["article_id"]), input_records))
+
+    def spans(self, name: str, chunk: pd.DataFrame, texts: dict[str, str]) -> None:
+        """Check a chunk of mentions or quotes; `texts` holds the text of its articles."""
+        invariants = _span_checks(texts)
+        if name == "quotes":
+            invariants["speaker equals articles.text[speaker_start:speaker_end]"] = lambda df: pd.Series(
+                [pd.isna(s) or texts.get(a, "")[int(s):int(e)] == w for a, s, e, w in zip(
+                    df["article_id"], df["speaker_start"], df["speaker_end"], df["speaker"])], index=df.index)
+            speakers = chunk[chunk["speaker_entity_id"].notna()]
+            for entity_id, speaker_name, quote_id in zip(
+                    speakers["speaker_entity_id"], speakers["speaker_name"], speakers["quote_id"]):
+                self._speakers.setdefault((entity_id, None if pd.isna(speaker_name) else speaker_name), quote_id)
+        else:
+            self._mentions.update(chunk.groupby("entity_id").size().to_dict())
+            self._articles.update(chunk.groupby("entity_id")["article_id"].nunique().to_dict())
+            for entity_id, mention_id in zip(chunk["entity_id"], chunk["mention_id"]):
+                self._first_mention.setdefault(entity_id, mention_id)
+        self._check(name, chunk, invariants)
+
+    def unique_across_chunks(self, name: str, keys: pyarrow.ChunkedArray) -> None:
+        """The keys of a whole table written a chunk at a time (each chunk checks its own)."""
+        counts = keys.value_counts()
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values").to_pylist()
+        if repeated:
+            self._failures.append(_failure_rows(name, f"{PRIMARY_KEYS[name]} is unique across the table",
+                                                PRIMARY_KEYS[name], repeated, repeated))
+
+    def entities(self, entities: pd.DataFrame) -> None:
+        """Check the entities table against the mentions and quotes checked so far."""
+        known = dict(zip(entities["entity_id"], entities["name"]))
+        self._check("entities", entities, {
+            "mentions equals the mentions linked to it (at least one)":
+                lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: self._mentions.get(e, 0)),
+            "articles equals the articles it is mentioned in":
+                lambda df: df["articles"].astype(int) == df["entity_id"].map(lambda e: self._articles.get(e, 0)),
+        })
+        dangling = sorted(e for e in self._mentions if e not in known)
+        if dangling:
+            self._failures.append(_failure_rows("mentions", "entity_id resolves to an entity", "entity_id",
+                                                [self._first_mention[e] for e in dangling], dangling))
+        misnamed = sorted((pair, quote_id) for pair, quote_id in self._speakers.items()
+                          if known.get(pair[0]) != pair[1])
+        if misnamed:
+            self._failures.append(_failure_rows(
+                "quotes", "speaker_entity_id resolves to an entity, and speaker_name is its name",
+                "speaker_name", [quote_id for _, quote_id in misnamed],
+                [f"{entity_id}: {name}" for (entity_id, name), _ in misnamed]))
+
+    def raise_if_failed(self) -> None:
+        found = [f for f in self._failures if not f.empty]
+        if found:
+            raise ReleaseCheckFailed(pd.concat(found, ignore_index=True))
+
+    def _check(self, name: str, df: pd.DataFrame, invariants: dict[str, Invariant]) -> None:
+        self._failures.append(_schema_failures(MODELS[name].to_schema(), name, df))
         schema = pa.DataFrameSchema(
             checks=[pa.Check(fn, name=description) for description, fn in invariants.items()])
-        failures.append(_schema_failures(schema, name, tables[name]))
-    found = pd.concat([f for f in failures if not f.empty] or [_no_failures()], ignore_index=True)
-    if not found.empty:
-        raise ReleaseCheckFailed(found)
-
-
-def _model_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    return _schema_failures(MODELS[name].to_schema(), name, df)
+        self._failures.append(_schema_failures(schema, name, df))
 
 
 def _schema_failures(schema: pa.DataFrameSchema, name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -84,62 +157,36 @@ def _no_failures() -> pd.DataFrame:
     return pd.DataFrame(columns=["table", "check", "column", "key", "failure_case"])
 
 
-def _invariants(tables: dict[str, pd.DataFrame], input_records: int) -> dict[str, dict[str, Invariant]]:
-    articles, sources = tables["articles"], tables["sources"]
-    article_ids = set(articles["article_id"])
-    texts = dict(zip(articles["article_id"], articles["text"]))
+def _failure_rows(table: str, check: str, column: str | None, keys: list, cases: list) -> pd.DataFrame:
+    return pd.DataFrame({"table": table, "check": check, "column": column, "key": keys,
+                         "failure_case": [str(case) for case in cases]})
+
+
+def _source_invariants(article_ids: set[str], input_records: int) -> dict[str, Invariant]:
+    return {
+        f"every input appears once: {input_records} inputs":
+            lambda df: pd.Series(len(df) == input_records, index=df.index),
+        "article_id resolves to an article":
+            lambda df: df["article_id"].isna() | df["article_id"].isin(article_ids),
+    }
+
+
+def _article_invariants(sources: pd.DataFrame) -> dict[str, Invariant]:
     kept_source_of = dict(zip(sources["source_uri"], sources["article_id"]))
     status_of = dict(zip(sources["source_uri"], sources["status"]))
     duplicates_of = (sources[sources["status"] == "duplicate"]
                      .groupby("article_id").size().to_dict())
-    checks = {
-        "sources": {
-            f"every input appears once: {input_records} inputs":
-                lambda df: pd.Series(len(df) == input_records, index=df.index),
-            "article_id resolves to an article":
-                lambda df: df["article_id"].isna() | df["article_id"].isin(article_ids),
-        },
-        "articles": {
-            "source_uri is an accepted source that became this article":
-                lambda df: pd.Series(
-                    [status_of.get(uri) == "accepted" and kept_source_of.get(uri) == aid
-                     for uri, aid in zip(df["source_uri"], df["article_id"])], index=df.index),
-            "duplicates equals the duplicate sources pointing here":
-                lambda df: df["duplicates"].astype(int) == df["article_id"].map(
-                    lambda aid: duplicates_of.get(aid, 0)),
-            "content_sha256 is the sha256 of text":
-                lambda df: df["content_sha256"] == df["text"].map(sha256_text),
-        },
+    return {
+        "source_uri is an accepted source that became this article":
+            lambda df: pd.Series(
+                [status_of.get(uri) == "accepted" and kept_source_of.get(uri) == aid
+                 for uri, aid in zip(df["source_uri"], df["article_id"])], index=df.index),
+        "duplicates equals the duplicate sources pointing here":
+            lambda df: df["duplicates"].astype(int) == df["article_id"].map(
+                lambda aid: duplicates_of.get(aid, 0)),
+        "content_sha256 is the sha256 of text":
+            lambda df: df["content_sha256"] == df["text"].map(sha256_text),
     }
-    if "mentions" in tables:
-        checks["mentions"] = _span_checks(texts) | {
-            "entity_id resolves to an entity":
-                lambda df: df["entity_id"].isin(set(tables["entities"]["entity_id"])),
-        }
-        mentions = tables["mentions"]
-        counts = mentions.groupby("entity_id").size().to_dict()
-        spread = mentions.groupby("entity_id")["article_id"].nunique().to_dict()
-        checks["entities"] = {
-            "mentions equals the mentions linked to it (at least one)":
-                lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: counts.get(e, 0)),
-            "articles equals the articles it is mentioned in":
-                lambda df: df["articles"].astype(int) == df["entity_id"].map(lambda e: spread.get(e, 0)),
-        }
-    if "quotes" in tables:
-        entities = tables["entities"]
-        name_of = dict(zip(entities["entity_id"], entities["name"]))
-        checks["quotes"] = _span_checks(texts) | {
-            "speaker equals articles.text[speaker_start:speaker_end]":
-                lambda df: pd.Series(
-                    [pd.isna(s) or texts.get(a, "")[int(s):int(e)] == w for a, s, e, w in zip(
-                        df["article_id"], df["speaker_start"], df["speaker_end"], df["speaker"])],
-                    index=df.index),
-            "speaker_entity_id resolves to an entity, and speaker_name is its name":
-                lambda df: pd.Series(
-                    [pd.isna(e) or name_of.get(e) == n
-                     for e, n in zip(df["speaker_entity_id"], df["speaker_name"])], index=df.index),
-        }
-    return checks
 
 
 def _span_checks(texts: dict[str, str]) -> dict[str, Invariant]:

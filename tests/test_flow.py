@@ -9,12 +9,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from flows.build import build_flow
 from flows.cli import command_line, main
+from flows.publish import publish_release
 
-from conftest import SEEDS
+from conftest import SEEDS, build_tables
 from test_incremental import same_data
 
 pytestmark = pytest.mark.prefect
@@ -37,6 +39,14 @@ def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
     assert again.version == "v1.0.0" and same_data(again.path, result.path)
     assert not (tmp_path / "again" / ".cache").exists()
     assert set(Path(tempfile.gettempdir()).glob("newscorpus-results-*")) == temporary
+    # Mentions and quotes were linked and written a shard at a time: the same files as
+    # the tables built whole, in article order.
+    whole = publish_release(build_tables(SEEDS), tmp_path / "whole", {})
+    assert same_data(whole.path, result.path)
+    for name in ("mentions", "quotes"):
+        rows = pq.read_table(result.path / f"{name}.parquet")
+        order = [("article_id", "ascending"), ("start", "ascending"), ("end", "ascending")]
+        assert rows.equals(rows.sort_by(order)) and len(set(rows["article_id"].to_pylist())) == 5
 
 
 def test_command_prints_the_release_then_no_change(prefect_server, tmp_path, capsys):

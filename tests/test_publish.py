@@ -13,10 +13,10 @@ import pytest
 from flows.build import provenance
 from flows.dedupe import deduplicate_exact, split_tables
 from flows.ingest import discover_inputs
-from flows.publish import classify_change, publish_release, releases
+from flows.publish import PARQUET_OPTIONS, TableWriter, classify_change, publish_release, releases, to_arrow
 from flows.shard import merge_stats, prepare_shard
 
-from conftest import SEEDS
+from conftest import SEEDS, build_tables
 
 
 def seed_tables(*sources) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -166,3 +166,26 @@ def test_a_failed_critical_expectation_blocks_the_release(tmp_path):
     assert not list(tmp_path.glob(".building-*"))
     report = tmp_path / "quality-of-blocked-build" / "index.html"
     assert report.is_file() and str(report) in str(failure.value)
+
+
+def test_a_table_written_a_chunk_at_a_time_is_the_same_file(tmp_path):
+    mentions = build_tables(SEEDS)["mentions"]
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(to_arrow("mentions", mentions), whole, row_group_size=50, **PARQUET_OPTIONS)
+    written = []
+    for rows_per_chunk in (len(mentions), 50, 7):
+        folder = tmp_path / str(rows_per_chunk)
+        with TableWriter("mentions", folder, row_group_rows=50) as writer:
+            for start in range(0, len(mentions), rows_per_chunk):
+                writer.write(mentions.iloc[start:start + rows_per_chunk])
+        written.append([(folder / path).read_bytes() for path in ("mentions.parquet", "csv/mentions.csv")])
+    assert written[0] == written[1] == written[2]
+    assert written[0][0] == whole.read_bytes()
+    groups = pq.ParquetFile(tmp_path / "7" / "mentions.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == \
+        [50] * (len(mentions) // 50) + [len(mentions) % 50]
+    with TableWriter("mentions", tmp_path / "none"):
+        pass
+    pq.write_table(to_arrow("mentions", mentions.iloc[:0]), whole, **PARQUET_OPTIONS)
+    assert (tmp_path / "none" / "mentions.parquet").read_bytes() == whole.read_bytes()
+    assert pq.read_table(whole).num_rows == 0

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow
 import pytest
 
 from flows.dedupe import deduplicate_exact, split_tables
 from flows.ingest import discover_inputs
 from flows.shard import prepare_shard
-from schemas import ReleaseCheckFailed, arrow_schema, validate_release
+from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, arrow_schema, validate_release
 from schemas.tables import MODELS
 
-from conftest import SEEDS
+from conftest import SEEDS, build_tables
 
 
 @pytest.fixture()
@@ -65,3 +66,51 @@ def test_text_and_its_hash_must_agree(tables):
     tables["articles"].loc[3, "text"] = "Edited after hashing."
     failures = failing_checks(tables)
     assert "content_sha256 is the sha256 of text" in set(failures["check"])
+
+
+@pytest.fixture(scope="module")
+def released() -> dict[str, pd.DataFrame]:
+    return build_tables(SEEDS)
+
+
+def chunked_failures(tables: dict[str, pd.DataFrame], articles_per_chunk: int) -> set[tuple[str, str]]:
+    """(table, check) of what fails when mentions and quotes are checked as the build
+    writes them, a few whole articles at a time."""
+    articles = tables["articles"]
+    checks = ReleaseChecks(articles, tables["sources"], 5)
+    texts = dict(zip(articles["article_id"], articles["text"]))
+    for name in ("mentions", "quotes"):
+        for start in range(0, len(articles), articles_per_chunk):
+            ids = articles["article_id"].iloc[start:start + articles_per_chunk]
+            checks.spans(name, tables[name][tables[name]["article_id"].isin(ids)], {a: texts[a] for a in ids})
+        checks.unique_across_chunks(name, pyarrow.chunked_array([tables[name][PRIMARY_KEYS[name]].tolist()]))
+    checks.entities(tables["entities"])
+    try:
+        checks.raise_if_failed()
+    except ReleaseCheckFailed as failed:
+        return set(zip(failed.failures["table"], failed.failures["check"]))
+    return set()
+
+
+def whole_failures(tables: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    return set(zip(*(failing_checks(tables)[c] for c in ("table", "check"))))
+
+
+def test_checking_a_few_articles_at_a_time_finds_what_checking_whole_tables_finds(released):
+    validate_release(released, 5)
+    assert chunked_failures(released, 2) == set()
+    broken = {name: df.copy() for name, df in released.items()}
+    mentions, quotes, entities = broken["mentions"], broken["quotes"], broken["entities"]
+    first, last = mentions.index[0], mentions.index[-1]
+    assert mentions.loc[first, "article_id"] != mentions.loc[last, "article_id"]
+    mentions.loc[last, "mention_id"] = mentions.loc[first, "mention_id"]  # in another chunk
+    mentions.loc[first + 1, "start"] += 1  # its text no longer what the span holds
+    entities.loc[0, "mentions"] += 1
+    named = quotes["speaker_name"].notna().idxmax()
+    quotes.loc[named, "speaker_name"] = "Someone Else"
+    span = ("mentions", "text equals articles.text[start:end]")
+    counted = ("entities", "mentions equals the mentions linked to it (at least one)")
+    speaker = ("quotes", "speaker_entity_id resolves to an entity, and speaker_name is its name")
+    assert whole_failures(broken) >= {span, counted, speaker, ("mentions", "field_uniqueness")}
+    assert chunked_failures(broken, 2) >= {span, counted, speaker,
+                                           ("mentions", "mention_id is unique across the table")}
