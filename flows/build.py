@@ -290,9 +290,9 @@ def linked_tables(linker: EntityLinker, chunk: list[tuple[str, str, dict[str, li
     analysed = {name: pd.DataFrame.from_records([itemgetter(*columns)(row) for _, _, rows in chunk
                                                  for row in rows[name]], columns=columns)
                 for name, columns in NLP_COLUMNS.items()}
-    mentions = conform("mentions", linker.linked(analysed["mentions"], entity_ids))
-    return {"mentions": mentions, "quotes": conform("quotes", attach_speakers(analysed["quotes"], mentions,
-                                                                               linker.names))}
+    mentions = linker.linked(analysed["mentions"], entity_ids)
+    quotes = attach_speakers(analysed["quotes"], mentions, linker.names)
+    return {"mentions": conform("mentions", mentions), "quotes": conform("quotes", quotes)}
 
 
 def on_dask() -> bool:

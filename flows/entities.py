@@ -135,7 +135,8 @@ def mention_row(article_id: str, start: int, end: int, text: str, label: str) ->
 
 def mention_rows(rows: list[dict]) -> list[Mention]:
     """Mentions as flows.mentions extracts them (dicts), for EntityLinker."""
-    return [mention_row(r["article_id"], r["start"], r["end"], r["text"], r["label"]) for r in rows]
+    return [Mention(r["article_id"], r["start"], r["end"], r["text"], r["label"], name_key(r["text"]))
+            for r in rows]
 
 
 class EntityLinker:

@@ -14,6 +14,7 @@ its own while the caller does something else (publishing's quality report).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -24,6 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 _pool: multiprocessing.pool.Pool | None = None
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")  # glibc, for malloc_trim
+except OSError:
+    _LIBC = None
 
 
 def local_processes() -> int:
@@ -51,6 +56,7 @@ def local_workers(processes: int, tasks_per_worker: int | None = None):
 @contextmanager
 def _forked_pool(processes: int, tasks_per_worker: int | None = None):
     """A pool of `processes` workers forked from this process as it is when each starts."""
+    release_free_memory()
     pool = multiprocessing.get_context("fork").Pool(processes, initializer=_start_worker,
                                                     maxtasksperchild=tasks_per_worker)
     pool.lost_work = False  # set by _Watch: a dead worker's call never finishes, so do not wait
@@ -68,6 +74,7 @@ def _forked_pool(processes: int, tasks_per_worker: int | None = None):
             pool.close()  # the workers finish and exit on their own
     finally:
         pool.join()
+        release_free_memory()  # the workers' results passed through here
 
 
 class AsideFailed(Exception):
@@ -81,6 +88,7 @@ def aside(function: Callable, *args):
     callable that waits for the result and raises the call's error, or AsideFailed if
     the process died without an answer. Leaving the block without having waited stops
     the process."""
+    release_free_memory()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_run_aside, args=(sender, function, args), daemon=True)
@@ -118,6 +126,19 @@ def _run_aside(sender, function: Callable, args: tuple) -> None:
             error = AsideFailed(f"{function.__name__} failed:\n{''.join(traceback.format_exception(error))}")
         outcome = ("error", error)
     sender.send(outcome)
+
+
+def release_free_memory() -> None:
+    """Give the memory this process has freed back to the system. Arrow's allocator and
+    glibc's keep freed memory for reuse, so after a dataset-wide step (dedupe, the
+    parsed rows passing through) the process would carry its peak for the rest of the
+    build, and every process forked from it would start from that peak."""
+    import pyarrow
+
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _start_worker() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pandera.pandas as pa
@@ -76,16 +76,17 @@ class ReleaseChecks:
         invariants = _span_checks(texts)
         if name == "quotes":
             invariants["speaker equals articles.text[speaker_start:speaker_end]"] = lambda df: pd.Series(
-                [pd.isna(s) or texts.get(a, "")[int(s):int(e)] == w for a, s, e, w in zip(
-                    df["article_id"], df["speaker_start"], df["speaker_end"], df["speaker"])], index=df.index)
+                [s is None or texts.get(a, "")[s:e] == w for a, s, e, w in zip(
+                    *(values(df[c]) for c in ("article_id", "speaker_start", "speaker_end", "speaker")))],
+                index=df.index)
             speakers = chunk[chunk["speaker_entity_id"].notna()]
             for entity_id, speaker_name, quote_id in zip(
-                    speakers["speaker_entity_id"], speakers["speaker_name"], speakers["quote_id"]):
-                self._speakers.setdefault((entity_id, None if pd.isna(speaker_name) else speaker_name), quote_id)
+                    *(values(speakers[c]) for c in ("speaker_entity_id", "speaker_name", "quote_id"))):
+                self._speakers.setdefault((entity_id, speaker_name), quote_id)
         else:
             self._mentions.update(chunk.groupby("entity_id").size().to_dict())
             self._articles.update(chunk.groupby("entity_id")["article_id"].nunique().to_dict())
-            for entity_id, mention_id in zip(chunk["entity_id"], chunk["mention_id"]):
+            for entity_id, mention_id in zip(values(chunk["entity_id"]), values(chunk["mention_id"])):
                 self._first_mention.setdefault(entity_id, mention_id)
         self._check(name, chunk, invariants)
 
@@ -192,20 +193,26 @@ def _article_invariants(sources: pd.DataFrame) -> dict[str, Invariant]:
 def _span_checks(texts: dict[str, str]) -> dict[str, Invariant]:
     """Checks of any table of spans (start, end, text) into articles.text."""
 
-    def span_text(df: pd.DataFrame) -> list[str | None]:
-        return [texts[a][int(s):int(e)] if a in texts else None
-                for a, s, e in zip(df["article_id"], df["start"], df["end"])]
+    def spans(df: pd.DataFrame) -> Iterator[tuple]:
+        return zip(*(values(df[column]) for column in ("article_id", "start", "end")))
 
     return {
         "article_id resolves to an article": lambda df: df["article_id"].isin(set(texts)),
         "span lies inside its article":
-            lambda df: pd.Series([a in texts and 0 <= int(s) < int(e) <= len(texts[a])
-                                  for a, s, e in zip(df["article_id"], df["start"], df["end"])],
+            lambda df: pd.Series([a in texts and 0 <= s < e <= len(texts[a]) for a, s, e in spans(df)],
                                  index=df.index),
         "text equals articles.text[start:end]":
-            lambda df: pd.Series([t == expected for t, expected in zip(df["text"], span_text(df))],
-                                 index=df.index),
+            lambda df: pd.Series([a in texts and texts[a][s:e] == t
+                                  for (a, s, e), t in zip(spans(df), values(df["text"]))], index=df.index),
     }
+
+
+def values(column: pd.Series) -> list:
+    """A column as Python values, nulls as None (for an Arrow column, 30 times faster
+    than iterating the Series)."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        return pyarrow.array(column).to_pylist()
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def sha256_text(text: str) -> str:
