@@ -97,9 +97,10 @@ def entities_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame,
 
 @task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)
 def write_spans_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, linker: EntityLinker,
-                     checks: ReleaseChecks, folder: Path, shard_size: int) -> None:
+                     checks: ReleaseChecks, folder: Path, shard_size: int) -> dict[str, int]:
     """The mentions and quotes tables, a shard of articles at a time: linked to their
-    entities, checked and written, so the flow never holds more than a shard of them."""
+    entities, checked and written, so the flow never holds more than a shard of them.
+    Returns the rows written per table."""
     with TableWriter("mentions", folder) as mentions_file, TableWriter("quotes", folder) as quotes_file:
         for chunk in stored_articles(parsed, store, articles, shard_size):
             tables = linked_tables(linker, chunk)
@@ -110,6 +111,7 @@ def write_spans_task(parsed: list[str], store: ResultCache, articles: pd.DataFra
     for name in ("mentions", "quotes"):
         checks.unique_across_chunks(name, pq.read_table(folder / f"{name}.parquet",
                                                         columns=[PRIMARY_KEYS[name]]).column(0))
+    return {"mentions": mentions_file.rows, "quotes": quotes_file.rows}
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -173,11 +175,10 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             linker = entities_task(parsed, store, articles, alias_table, shard_size)
             with staging(Path(output)) as folder:
                 checks = ReleaseChecks(articles, tables["sources"], input_records)
-                write_spans_task(parsed, store, articles, linker, checks, folder, shard_size)
+                counts = write_spans_task(parsed, store, articles, linker, checks, folder, shard_size)
                 tables["entities"] = conform("entities", linker.entities())
                 validate_task(checks, tables["entities"])
-                counts = {name: pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
-                          for name in ("mentions", "quotes")} | {name: len(df) for name, df in tables.items()}
+                counts |= {name: len(df) for name, df in tables.items()}
                 stats |= nest(near_stats)
                 stats["deduplicate"] = {status: int(n) for status, n in
                                         sorted(tables["sources"]["status"].value_counts().items())}
