@@ -28,7 +28,8 @@ from evaluation.measure import recorded as recorded_quality
 from flows.cache import ResultCache, cache_key, result_store
 from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
 from flows import workers
-from flows.entities import CURATED_ALIASES, Alias, EntityLinker, canonicalise, load_aliases, mention_rows
+from flows.entities import (CURATED_ALIASES, Alias, EntityLinker, canonicalise, link_entities, load_aliases,
+                            mention_rows)
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
 from flows.nlp import BATCHES_PER_WORKER, DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
@@ -84,15 +85,9 @@ def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dic
 def entities_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, aliases: list[Alias],
                   shard_size: int) -> EntityLinker:
     """Dataset-wide: every mention's entity, from two passes over the stored rows."""
-    linker = EntityLinker(aliases)
-    for chunk in stored_articles(parsed, store, articles, shard_size):
-        for _, _, rows in chunk:
-            linker.count(mention_rows(rows["mentions"]))
-    for chunk in stored_articles(parsed, store, articles, shard_size):
-        for _, text, rows in chunk:
-            linker.add(mention_rows(rows["mentions"]), text)
-    linker.finish()
-    return linker
+    return link_entities(lambda: ((mention_rows(rows["mentions"]), text)
+                                  for chunk in stored_articles(parsed, store, articles, shard_size)
+                                  for _, text, rows in chunk), aliases)
 
 
 @task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)

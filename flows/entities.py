@@ -23,6 +23,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -114,14 +115,10 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
     for i, article_id in enumerate(columns[0]):
         by_article[article_id].append(i)
     texts = dict(zip(articles["article_id"].tolist(), articles["text"].tolist()))
-    groups = [(positions, [mention_row(*(column[i] for column in columns)) for i in positions],
+    groups = [(positions, [Mention(a, int(s), int(e), t, label, name_key(t))
+                           for a, s, e, t, label in (tuple(column[i] for column in columns) for i in positions)],
                texts[article_id]) for article_id, positions in sorted(by_article.items())]
-    linker = EntityLinker(aliases)
-    for _, rows, _ in groups:
-        linker.count(rows)
-    for _, rows, text in groups:
-        linker.add(rows, text)
-    linker.finish()
+    linker = link_entities(lambda: ((rows, text) for _, rows, text in groups), aliases)
     entity_ids = [""] * len(mentions)
     for positions, rows, text in groups:
         for i, entity_id in zip(positions, linker.link(rows, text)):
@@ -129,8 +126,17 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
     return linker.linked(mentions, entity_ids), linker.entities()
 
 
-def mention_row(article_id: str, start: int, end: int, text: str, label: str) -> Mention:
-    return Mention(article_id, int(start), int(end), text, label, name_key(text))
+def link_entities(articles: Callable[[], Iterable[tuple[list[Mention], str]]],
+                  aliases: list[Alias]) -> EntityLinker:
+    """An EntityLinker that has counted and added every article; `articles()` gives
+    each article's mentions and text, in the same order each time it is called."""
+    linker = EntityLinker(aliases)
+    for rows, _ in articles():
+        linker.count(rows)
+    for rows, text in articles():
+        linker.add(rows, text)
+    linker.finish()
+    return linker
 
 
 def mention_rows(rows: list[dict]) -> list[Mention]:

@@ -22,6 +22,9 @@ import pandas as pd
 TOP_OUTLETS, TOP_ENTITIES, TOP_SPEAKERS = 15, 20, 20
 QUOTE_KINDS = ["direct", "partial", "indirect"]
 LONGEST_LABEL = 40
+# The columns the charts read of the tables a build writes before publishing (mentions
+# are not charted): publishing reads only these back from the files.
+PLOTTED_COLUMNS = {"quotes": ["speaker_name", "kind"]}
 WIDTH_INCHES, DPI = 8.0, 120
 COLOUR, GREY = "#4C72B0", "#A0A0A0"
 

@@ -29,16 +29,13 @@ from flows import workers
 from flows.card import render_card
 from flows.changelog import write_changelog
 from flows.datapackage import datapackage
-from flows.plots import write_plots
+from flows.plots import PLOTTED_COLUMNS, write_plots
 from flows.quality import QualityCheckFailed, check_quality, checked_columns
 from schemas import MODELS, arrow_schema
 
 ROW_GROUP_ROWS = 10_000
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "write_statistics": True,
                    "use_dictionary": True}
-# What the plots of a release read of a table written before publishing (the others
-# are in memory).
-PLOTTED_COLUMNS = {"quotes": ["speaker_name", "kind"]}
 VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 FIRST_VERSION = (1, 0, 0)
 MANIFEST, CHECKSUMS, LATEST, CARD = "manifest.json", "SHA256SUMS", "LATEST", "README.md"
@@ -217,7 +214,8 @@ class TableWriter:
         self._csv_file = (folder / "csv" / f"{name}.csv").open("w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file, lineterminator="\r\n")  # RFC 4180
         self._csv.writerow(self._schema.names)
-        self._pending: list[pyarrow.Table] = []
+        self._pending: list[pyarrow.Table] = []  # rows not yet in a row group
+        self._written = 0
 
     def write(self, df: pd.DataFrame) -> None:
         table = to_arrow(self.name, df)
@@ -226,12 +224,12 @@ class TableWriter:
                                 for row in zip(*(column.to_pylist() for column in batch.columns)))
         self._pending.append(table)
         self.rows += len(table)
-        pending = sum(len(t) for t in self._pending)
+        pending = self.rows - self._written
         if pending >= self._group_rows:
-            rows = pyarrow.concat_tables(self._pending)
             whole = pending - pending % self._group_rows
+            rows = pyarrow.concat_tables(self._pending)
             self._parquet.write_table(rows.slice(0, whole), row_group_size=self._group_rows)
-            self._pending = [rows.slice(whole)]
+            self._pending, self._written = [rows.slice(whole)], self._written + whole
 
     def close(self) -> None:
         rest = pyarrow.concat_tables(self._pending or [self._schema.empty_table()])
