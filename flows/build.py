@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from importlib import metadata
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
+import pyarrow
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -28,18 +31,19 @@ from evaluation.measure import recorded as recorded_quality
 from flows.cache import ResultCache, cache_key, result_store
 from flows.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate_exact, deduplicate_near, split_tables
 from flows import workers
-from flows.entities import (CURATED_ALIASES, Alias, EntityLinker, canonicalise, link_entities, load_aliases,
-                            mention_rows)
+from flows.entities import (CURATED_ALIASES, Alias, EntityLinker, LinkCounts, canonicalise, link_entities,
+                            load_aliases, mention_rows)
 from flows.ingest import InputError, discover_inputs
 from flows.mentions import extract_mentions
-from flows.nlp import BATCHES_PER_WORKER, DEFAULT_MODEL, ModelNotFound, analyse_articles, model_description
-from flows.publish import (PublishResult, TableWriter, point_latest, publish_staged, read_manifest,
-                           releases, staging, version_name)
+from flows.nlp import (BATCHES_PER_WORKER, DEFAULT_MODEL, ModelNotFound, analyse_articles, load_pipeline,
+                       model_description)
+from flows.publish import (PublishResult, TableWriter, csv_text, point_latest, publish_staged, read_manifest,
+                           releases, staging, to_arrow, version_name)
 from flows.quotes import attach_speakers, extract_quotes
 from flows.records import FIELD_KEYS
 from flows.report import record_run
 from flows.shard import ShardResult, merge_stats, nest, prepare_shard, reason_kind, shard_result
-from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, conform
+from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, SpanChecks, conform
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
@@ -92,21 +96,32 @@ def entities_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame,
 
 @task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)
 def write_spans_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, linker: EntityLinker,
-                     checks: ReleaseChecks, folder: Path, shard_size: int) -> dict[str, int]:
-    """The mentions and quotes tables, a shard of articles at a time: linked to their
-    entities, checked and written, so the flow never holds more than a shard of them.
-    Returns the rows written per table."""
-    with TableWriter("mentions", folder) as mentions_file, TableWriter("quotes", folder) as quotes_file:
-        for chunk in stored_articles(parsed, store, articles, shard_size):
-            tables = linked_tables(linker, chunk)
-            texts = {article_id: text for article_id, text, _ in chunk}
+                     checks: ReleaseChecks, folder: Path, shard_size: int,
+                     processes: int) -> tuple[dict[str, int], LinkCounts]:
+    """The mentions and quotes tables, a shard of articles at a time, so the flow never
+    holds more than a few shards of them: each shard linked to its entities, checked
+    and made into rows in one of `processes` forked workers, and written here in
+    article order. Returns the rows written per table and what was linked."""
+
+    def shard(start: int) -> LinkedShard:
+        # Its own connection: an SQLite connection must not cross a fork.
+        with closing(ResultCache(store.path)) as own:
+            chunk = next(stored_articles(parsed[start:start + shard_size], own,
+                                         articles.iloc[start:start + shard_size], shard_size))
+        return linked_shard(linker, chunk)
+
+    counts = LinkCounts()
+    with TableWriter("mentions", folder) as mentions_file, TableWriter("quotes", folder) as quotes_file, \
+            closing(workers.each_forked(shard, range(0, len(parsed), shard_size), processes)) as shards:
+        for linked in shards:
+            counts.update(linked.counts)
+            checks.add_spans(linked.checks)
             for name, writer in (("mentions", mentions_file), ("quotes", quotes_file)):
-                checks.spans(name, tables[name], texts)
-                writer.write(tables[name])
+                writer.write_table(*linked.rows[name])
     for name in ("mentions", "quotes"):
         checks.unique_across_chunks(name, pq.read_table(folder / f"{name}.parquet",
                                                         columns=[PRIMARY_KEYS[name]]).column(0))
-    return {"mentions": mentions_file.rows, "quotes": quotes_file.rows}
+    return {"mentions": mentions_file.rows, "quotes": quotes_file.rows}, counts
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -170,8 +185,9 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             linker = entities_task(parsed, store, articles, alias_table, shard_size)
             with staging(Path(output)) as folder:
                 checks = ReleaseChecks(articles, tables["sources"], input_records)
-                counts = write_spans_task(parsed, store, articles, linker, checks, folder, shard_size)
-                tables["entities"] = conform("entities", linker.entities())
+                counts, linked = write_spans_task(parsed, store, articles, linker, checks, folder, shard_size,
+                                                  processes)
+                tables["entities"] = conform("entities", linker.entities(linked))
                 validate_task(checks, tables["entities"])
                 counts |= {name: len(df) for name, df in tables.items()}
                 stats |= nest(near_stats)
@@ -277,18 +293,41 @@ def stored_articles(keys: list[str], store: ResultCache, articles: pd.DataFrame,
                zip(shard["article_id"].tolist(), shard["text"].tolist(), part)]
 
 
-def linked_tables(linker: EntityLinker, chunk: list[tuple[str, str, dict[str, list[dict]]]]
-                  ) -> dict[str, pd.DataFrame]:
+class LinkedShard(NamedTuple):
+    counts: LinkCounts  # of the entities its mentions link to
+    checks: SpanChecks
+    rows: dict[str, tuple[pyarrow.Table, str]]  # mentions and quotes: rows to write, and as CSV
+
+
+def linked_shard(linker: EntityLinker, chunk: list[tuple[str, str, dict[str, list[dict]]]]) -> LinkedShard:
     """The mentions and quotes of a chunk of whole articles, linked to their entities,
-    as the release holds them."""
-    entity_ids = [entity_id for _, text, rows in chunk
-                  for entity_id in linker.link(mention_rows(rows["mentions"]), text)]
+    checked, and as the release's files hold them."""
+    tables, counts = linked_tables(linker, chunk)
+    texts = {article_id: text for article_id, text, _ in chunk}
+    checks, rows = SpanChecks(), {}
+    for name, df in tables.items():
+        checks.check(name, df, texts)
+        table = to_arrow(name, df)
+        rows[name] = (table, csv_text(table))
+    return LinkedShard(counts, checks, rows)
+
+
+def linked_tables(linker: EntityLinker, chunk: list[tuple[str, str, dict[str, list[dict]]]]
+                  ) -> tuple[dict[str, pd.DataFrame], LinkCounts]:
+    """The mentions and quotes of a chunk of whole articles, linked to their entities,
+    as the release holds them, and what was linked."""
+    counts, entity_ids = LinkCounts(), []
+    for _, text, rows in chunk:
+        mentions = mention_rows(rows["mentions"])
+        linked = linker.link(mentions, text)
+        counts.add(mentions, linked)
+        entity_ids.extend(linked)
     analysed = {name: pd.DataFrame.from_records([itemgetter(*columns)(row) for _, _, rows in chunk
                                                  for row in rows[name]], columns=columns)
                 for name, columns in NLP_COLUMNS.items()}
     mentions = linker.linked(analysed["mentions"], entity_ids)
     quotes = attach_speakers(analysed["quotes"], mentions, linker.names)
-    return {"mentions": conform("mentions", mentions), "quotes": conform("quotes", quotes)}
+    return {"mentions": conform("mentions", mentions), "quotes": conform("quotes", quotes)}, counts
 
 
 def on_dask() -> bool:
@@ -334,6 +373,35 @@ def api_for_workers():
             yield
     finally:
         server.stop()
+
+
+def start_server_meanwhile(work: Callable[[], object]) -> None:
+    """Do `work` while Prefect's temporary server starts, if the flow will need one (no
+    PREFECT_API_URL). Prefect would start it at the flow's first call and wait for it,
+    with a core idle for the 7 to 25 s the server's own process takes to start."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        work()
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # If it fails to start here, the flow's own start of it fails again and says why.
+    starting = threading.Thread(target=SubprocessASGIServer().start, daemon=True)
+    starting.start()
+    try:
+        work()
+    finally:
+        starting.join()
+
+
+def load_model_if_installed(model: str) -> None:
+    """Load the spaCy model the build will use, once per process; a missing model is
+    reported by the build itself."""
+    try:
+        load_pipeline(model)
+    except ModelNotFound:
+        pass
 
 
 @contextmanager

@@ -251,8 +251,9 @@ def run_build(workers: int | None, dask_address: str | None, **parameters) -> in
 
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from flows.build import api_for_workers, flow_on
+    from flows.build import api_for_workers, flow_on, load_model_if_installed, start_server_meanwhile
 
+    start_server_meanwhile(lambda: load_model_if_installed(parameters["model"]))
     distributed = bool(workers or dask_address)
     with api_for_workers() if distributed else contextlib.nullcontext():
         state = flow_on(workers, dask_address)(**parameters, return_state=True)

@@ -119,11 +119,13 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
                            for a, s, e, t, label in (tuple(column[i] for column in columns) for i in positions)],
                texts[article_id]) for article_id, positions in sorted(by_article.items())]
     linker = link_entities(lambda: ((rows, text) for _, rows, text in groups), aliases)
-    entity_ids = [""] * len(mentions)
+    entity_ids, counts = [""] * len(mentions), LinkCounts()
     for positions, rows, text in groups:
-        for i, entity_id in zip(positions, linker.link(rows, text)):
+        linked = linker.link(rows, text)
+        counts.add(rows, linked)
+        for i, entity_id in zip(positions, linked):
             entity_ids[i] = entity_id
-    return linker.linked(mentions, entity_ids), linker.entities()
+    return linker.linked(mentions, entity_ids), linker.entities(counts)
 
 
 def link_entities(articles: Callable[[], Iterable[tuple[list[Mention], str]]],
@@ -145,12 +147,36 @@ def mention_rows(rows: list[dict]) -> list[Mention]:
             for r in rows]
 
 
+class LinkCounts:
+    """What the entities table counts of the mentions linked to each entity: their
+    surface forms, mentions and articles. Counts of separate chunks of articles add up."""
+
+    def __init__(self):
+        self.aliases: dict[str, set[str]] = defaultdict(set)
+        self.mentions: Counter = Counter()
+        self.articles: Counter = Counter()
+
+    def add(self, rows: list[Mention], entity_ids: list[str]) -> None:
+        """One article's mentions and their entities (EntityLinker.link)."""
+        for row, entity_id in zip(rows, entity_ids):
+            self.aliases[entity_id].add(row.text)
+        self.mentions.update(entity_ids)
+        self.articles.update(set(entity_ids))
+
+    def update(self, other: "LinkCounts") -> None:
+        for entity_id, texts in other.aliases.items():
+            self.aliases[entity_id] |= texts
+        self.mentions.update(other.mentions)
+        self.articles.update(other.articles)
+
+
 class EntityLinker:
     """Canonical entities for a dataset read one article at a time, in three passes
     over the same articles in the same order: `count` every article's mentions, `add`
     every article, `finish`, then `link` every article. It holds tallies per surface
     form, name and entity, never the dataset's mentions, so a release's mentions can be
-    written as they are linked."""
+    written as they are linked. Once finished it changes no more: `link` may run in
+    forked processes, each counting what it links (LinkCounts)."""
 
     def __init__(self, aliases: list[Alias]):
         self._aliases = aliases
@@ -168,9 +194,6 @@ class EntityLinker:
         self._entity_of: dict[Node, str] = {}
         self._label_of: dict[str, str] = {}
         self.names: dict[str, str] = {}  # entity_id -> canonical name, once finished
-        self._aliases_of: dict[str, set[str]] = defaultdict(set)
-        self._mentions: Counter = Counter()
-        self._articles: Counter = Counter()
 
     def count(self, rows: list[Mention]) -> None:
         """First pass: how the dataset labels each surface form, and its people's surnames."""
@@ -241,28 +264,23 @@ class EntityLinker:
     def link(self, rows: list[Mention], text: str) -> list[str]:
         """Third pass: the entity of each of one article's mentions."""
         nodes, _ = _article_nodes(self._relabelled(rows), text)
-        entity_ids = [self._entity_of[node] for node in nodes]
-        for row, entity_id in zip(rows, entity_ids):
-            self._aliases_of[entity_id].add(row.text)
-            self._mentions[entity_id] += 1
-        self._articles.update(set(entity_ids))
-        return entity_ids
+        return [self._entity_of[node] for node in nodes]
 
     def linked(self, mentions: pd.DataFrame, entity_ids: list[str]) -> pd.DataFrame:
         """`mentions` with their `entity_id` and the entity's label (one entity, one label)."""
         linked = mentions.assign(label=[self._label_of[e] for e in entity_ids], entity_id=entity_ids)
         return linked[["mention_id", "article_id", "start", "end", "text", "label", "entity_id", "sentence"]]
 
-    def entities(self) -> pd.DataFrame:
-        """The entities table of every mention linked so far."""
+    def entities(self, counts: LinkCounts) -> pd.DataFrame:
+        """The entities table of the mentions `counts` counted."""
         return pd.DataFrame([{
             "entity_id": entity_id,
             "name": self.names[entity_id],
             "label": self._label_of[entity_id],
-            "aliases": sorted(self._aliases_of[entity_id]),
-            "mentions": self._mentions[entity_id],
-            "articles": self._articles[entity_id],
-        } for entity_id in sorted(self._mentions)], columns=ENTITY_COLUMNS)
+            "aliases": sorted(counts.aliases[entity_id]),
+            "mentions": counts.mentions[entity_id],
+            "articles": counts.articles[entity_id],
+        } for entity_id in sorted(counts.mentions)], columns=ENTITY_COLUMNS)
 
     def _relabelled(self, rows: list[Mention]) -> list[Mention]:
         if self._tally is None:

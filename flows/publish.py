@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flows import workers
@@ -212,16 +214,17 @@ class TableWriter:
         (folder / "csv").mkdir(parents=True, exist_ok=True)
         self._parquet = pq.ParquetWriter(folder / f"{name}.parquet", self._schema, **PARQUET_OPTIONS)
         self._csv_file = (folder / "csv" / f"{name}.csv").open("w", encoding="utf-8", newline="")
-        self._csv = csv.writer(self._csv_file, lineterminator="\r\n")  # RFC 4180
-        self._csv.writerow(self._schema.names)
+        csv.writer(self._csv_file, lineterminator="\r\n").writerow(self._schema.names)
         self._pending: list[pyarrow.Table] = []  # rows not yet in a row group
         self._written = 0
 
     def write(self, df: pd.DataFrame) -> None:
-        table = to_arrow(self.name, df)
-        for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
-            self._csv.writerows([csv_value(value) for value in row]
-                                for row in zip(*(column.to_pylist() for column in batch.columns)))
+        self.write_table(to_arrow(self.name, df))
+
+    def write_table(self, table: pyarrow.Table, csv_rows: str | None = None) -> None:
+        """Append rows as to_arrow makes them; `csv_rows` is csv_text(table), when it
+        was made elsewhere (in a worker process)."""
+        self._csv_file.write(csv_text(table) if csv_rows is None else csv_rows)
         self._pending.append(table)
         self.rows += len(table)
         pending = self.rows - self._written
@@ -253,6 +256,23 @@ def to_arrow(name: str, df: pd.DataFrame) -> pyarrow.Table:
 
 def table_metadata(name: str) -> dict[str, str]:
     return {"newscorpus.table": name}
+
+
+def csv_text(table: pyarrow.Table) -> str:
+    """The rows of a table as its CSV file holds them (RFC 4180, lists as JSON arrays)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(zip(*(csv_column(column) for column in table.columns)))
+    return out.getvalue()
+
+
+def csv_column(column: pyarrow.ChunkedArray) -> list[str]:
+    """One column's CSV fields, a column at a time: per value, in Python, only where
+    Arrow's text differs from Python's (floats: "1" for 1.0; lists)."""
+    if pyarrow.types.is_string(column.type):
+        return pc.fill_null(column, "").to_pylist()
+    if pyarrow.types.is_integer(column.type) or pyarrow.types.is_date32(column.type):
+        return pc.fill_null(column.cast(pyarrow.string()), "").to_pylist()
+    return [csv_value(value) for value in column.to_pylist()]
 
 
 def csv_value(value) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 _pool: multiprocessing.pool.Pool | None = None
+_inherited: Callable | None = None  # each_forked's function, for the workers it forks
 try:
     _LIBC = ctypes.CDLL("libc.so.6")  # glibc, for malloc_trim
 except OSError:
@@ -132,10 +133,11 @@ def release_free_memory() -> None:
     """Give the memory this process has freed back to the system. Arrow's allocator and
     glibc's keep freed memory for reuse, so after a dataset-wide step (dedupe, the
     parsed rows passing through) the process would carry its peak for the rest of the
-    build, and every process forked from it would start from that peak."""
+    build, and every process forked from it would start from that peak. (No garbage
+    collection here: at these points it found 0 to 300 objects in a 20,000-article
+    build, and took 0.3 s each time.)"""
     import pyarrow
 
-    gc.collect()
     pyarrow.default_memory_pool().release_unused()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
@@ -179,6 +181,28 @@ def each(function: Callable, jobs: Iterable) -> Iterator:
     if _pool is None:
         return map(function, jobs)
     return _watched(_pool.imap(function, jobs), _Watch(_pool))  # submitted now, not when first read
+
+
+def each_forked(function: Callable, jobs: Iterable, processes: int) -> Iterator:
+    """function(job) for each job, in order, spread over `processes` workers forked
+    when the first result is asked for, which inherit `function` and all it refers to
+    (a closure over a large table): only the jobs and results are pickled. With one
+    process, here. Close the iterator (contextlib.closing) if it may not be read to
+    the end: that stops the workers."""
+    global _inherited
+    if processes <= 1:
+        yield from map(function, jobs)
+        return
+    _inherited = function
+    try:
+        with _forked_pool(processes) as pool:
+            yield from _watched(pool.imap(_call_inherited, jobs), _Watch(pool))
+    finally:
+        _inherited = None
+
+
+def _call_inherited(job):
+    return _inherited(job)
 
 
 def _watched(results: Iterator, watch: "_Watch") -> Iterator:

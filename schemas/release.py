@@ -57,22 +57,20 @@ def validate_release(tables: dict[str, pd.DataFrame], input_records: int) -> Non
     checks.raise_if_failed()
 
 
-class ReleaseChecks:
-    """The checks of `validate_release` for a release whose mentions and quotes come a
-    chunk at a time, as the build writes them, each chunk holding all the rows of its
-    articles. A chunk is checked as it comes; what the invariants across tables need
-    from it is kept per entity, never per row, and checked with the entities table."""
+class SpanChecks:
+    """The checks of chunks of mentions or quotes, each chunk holding all the rows of
+    its articles: what failed, and what the checks with the entities table need from
+    the chunks, kept per entity, never per row. Checks of separate chunks add up, in
+    order (`update`), so chunks may be checked in other processes."""
 
-    def __init__(self, articles: pd.DataFrame, sources: pd.DataFrame, input_records: int):
-        self._failures: list[pd.DataFrame] = []
-        self._mentions: Counter = Counter()  # per entity_id
-        self._articles: Counter = Counter()  # per entity_id: articles whose mentions link to it
-        self._first_mention: dict[str, str] = {}
-        self._speakers: dict[tuple[str, str], str] = {}  # (entity_id, name) -> first quote_id
-        self._check("articles", articles, _article_invariants(sources))
-        self._check("sources", sources, _source_invariants(set(articles["article_id"]), input_records))
+    def __init__(self):
+        self.failures: list[pd.DataFrame] = []
+        self.mentions: Counter = Counter()  # per entity_id
+        self.articles: Counter = Counter()  # per entity_id: articles whose mentions link to it
+        self.first_mention: dict[str, str] = {}
+        self.speakers: dict[tuple[str, str], str] = {}  # (entity_id, name) -> first quote_id
 
-    def spans(self, name: str, chunk: pd.DataFrame, texts: dict[str, str]) -> None:
+    def check(self, name: str, chunk: pd.DataFrame, texts: dict[str, str]) -> None:
         """Check a chunk of mentions or quotes; `texts` holds the text of its articles."""
         invariants = _span_checks(texts)
         if name == "quotes":
@@ -83,13 +81,43 @@ class ReleaseChecks:
             speakers = chunk[chunk["speaker_entity_id"].notna()]
             for entity_id, speaker_name, quote_id in zip(
                     *(values(speakers[c]) for c in ("speaker_entity_id", "speaker_name", "quote_id"))):
-                self._speakers.setdefault((entity_id, speaker_name), quote_id)
+                self.speakers.setdefault((entity_id, speaker_name), quote_id)
         else:
-            self._mentions.update(chunk.groupby("entity_id").size().to_dict())
-            self._articles.update(chunk.groupby("entity_id")["article_id"].nunique().to_dict())
+            self.mentions.update(chunk.groupby("entity_id").size().to_dict())
+            self.articles.update(chunk.groupby("entity_id")["article_id"].nunique().to_dict())
             for entity_id, mention_id in zip(values(chunk["entity_id"]), values(chunk["mention_id"])):
-                self._first_mention.setdefault(entity_id, mention_id)
-        self._check(name, chunk, invariants)
+                self.first_mention.setdefault(entity_id, mention_id)
+        self.failures.extend(_failures(name, chunk, invariants))
+
+    def update(self, other: "SpanChecks") -> None:
+        """Add the checks of later chunks."""
+        self.failures.extend(other.failures)
+        self.mentions.update(other.mentions)
+        self.articles.update(other.articles)
+        for entity_id, mention_id in other.first_mention.items():
+            self.first_mention.setdefault(entity_id, mention_id)
+        for pair, quote_id in other.speakers.items():
+            self.speakers.setdefault(pair, quote_id)
+
+
+class ReleaseChecks:
+    """The checks of `validate_release` for a release whose mentions and quotes come a
+    chunk at a time, as the build writes them (SpanChecks). A chunk is checked as it
+    comes; the invariants across tables are checked with the entities table."""
+
+    def __init__(self, articles: pd.DataFrame, sources: pd.DataFrame, input_records: int):
+        self._failures: list[pd.DataFrame] = [
+            *_failures("articles", articles, _article_invariants(sources)),
+            *_failures("sources", sources, _source_invariants(set(articles["article_id"]), input_records))]
+        self._spans = SpanChecks()
+
+    def spans(self, name: str, chunk: pd.DataFrame, texts: dict[str, str]) -> None:
+        """Check a chunk of mentions or quotes; `texts` holds the text of its articles."""
+        self._spans.check(name, chunk, texts)
+
+    def add_spans(self, checked: SpanChecks) -> None:
+        """Keep the checks of chunks checked elsewhere, in the order of the chunks."""
+        self._spans.update(checked)
 
     def unique_across_chunks(self, name: str, keys: pyarrow.ChunkedArray) -> None:
         """The keys of a whole table written a chunk at a time (each chunk checks its own)."""
@@ -102,17 +130,18 @@ class ReleaseChecks:
     def entities(self, entities: pd.DataFrame) -> None:
         """Check the entities table against the mentions and quotes checked so far."""
         known = dict(zip(entities["entity_id"], entities["name"]))
-        self._check("entities", entities, {
+        spans = self._spans
+        self._failures.extend(_failures("entities", entities, {
             "mentions equals the mentions linked to it (at least one)":
-                lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: self._mentions.get(e, 0)),
+                lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: spans.mentions.get(e, 0)),
             "articles equals the articles it is mentioned in":
-                lambda df: df["articles"].astype(int) == df["entity_id"].map(lambda e: self._articles.get(e, 0)),
-        })
-        dangling = sorted(e for e in self._mentions if e not in known)
+                lambda df: df["articles"].astype(int) == df["entity_id"].map(lambda e: spans.articles.get(e, 0)),
+        }))
+        dangling = sorted(e for e in spans.mentions if e not in known)
         if dangling:
             self._failures.append(_failure_rows("mentions", "entity_id resolves to an entity", "entity_id",
-                                                [self._first_mention[e] for e in dangling], dangling))
-        misnamed = sorted((pair, quote_id) for pair, quote_id in self._speakers.items()
+                                                [spans.first_mention[e] for e in dangling], dangling))
+        misnamed = sorted((pair, quote_id) for pair, quote_id in spans.speakers.items()
                           if known.get(pair[0]) != pair[1])
         if misnamed:
             self._failures.append(_failure_rows(
@@ -121,15 +150,16 @@ class ReleaseChecks:
                 [f"{entity_id}: {name}" for (entity_id, name), _ in misnamed]))
 
     def raise_if_failed(self) -> None:
-        found = [f for f in self._failures if not f.empty]
+        found = [f for f in self._failures + self._spans.failures if not f.empty]
         if found:
             raise ReleaseCheckFailed(pd.concat(found, ignore_index=True))
 
-    def _check(self, name: str, df: pd.DataFrame, invariants: dict[str, Invariant]) -> None:
-        self._failures.append(_schema_failures(_model_schema(name), name, df))
-        schema = pa.DataFrameSchema(
-            checks=[pa.Check(fn, name=description) for description, fn in invariants.items()])
-        self._failures.append(_schema_failures(schema, name, df))
+
+def _failures(name: str, df: pd.DataFrame, invariants: dict[str, Invariant]) -> list[pd.DataFrame]:
+    """Where `df` fails table `name`'s model and the `invariants`."""
+    schema = pa.DataFrameSchema(
+        checks=[pa.Check(fn, name=description) for description, fn in invariants.items()])
+    return [_schema_failures(_model_schema(name), name, df), _schema_failures(schema, name, df)]
 
 
 @cache

@@ -13,7 +13,8 @@ import pytest
 from flows.build import provenance
 from flows.dedupe import deduplicate_exact, split_tables
 from flows.ingest import discover_inputs
-from flows.publish import PARQUET_OPTIONS, TableWriter, classify_change, publish_release, releases, to_arrow
+from flows.publish import (PARQUET_OPTIONS, TableWriter, classify_change, csv_column, csv_value, publish_release,
+                           releases, to_arrow)
 from flows.shard import merge_stats, prepare_shard
 
 from conftest import SEEDS, build_tables
@@ -189,3 +190,19 @@ def test_a_table_written_a_chunk_at_a_time_is_the_same_file(tmp_path):
     pq.write_table(to_arrow("mentions", mentions.iloc[:0]), whole, **PARQUET_OPTIONS)
     assert (tmp_path / "none" / "mentions.parquet").read_bytes() == whole.read_bytes()
     assert pq.read_table(whole).num_rows == 0
+
+
+def test_csv_fields_made_a_column_at_a_time_are_those_of_each_value():
+    """Strings, integers and dates go through Arrow a column at a time; the fields must
+    be those of formatting value by value (nulls empty, dates ISO, lists as JSON)."""
+    tables = build_tables(SEEDS)
+    # The seeds name every speaker: one quote without a speaker span, for null integers.
+    tables["quotes"].loc[0, ["speaker", "speaker_start", "speaker_end"]] = None
+    kinds = set()
+    for name, df in tables.items():
+        table = to_arrow(name, df)
+        for column in table.columns:
+            assert csv_column(column) == [csv_value(value) for value in column.to_pylist()], name
+            kinds.add((str(column.type), column.null_count > 0))
+    assert {("int32", True), ("date32[day]", True), ("string", True), ("list<item: string>", False),
+            ("double", True)} <= kinds

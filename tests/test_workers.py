@@ -46,6 +46,34 @@ def test_a_worker_is_replaced_after_its_tasks():
     assert len(set(pids)) == 6 and os.getpid() not in pids
 
 
+def test_forked_workers_inherit_what_the_function_refers_to_and_keep_the_order():
+    unpicklable = threading.Lock()  # sent to a worker, this would fail: it is inherited
+
+    def job(n: int) -> tuple[int, int]:
+        with unpicklable:
+            return os.getpid(), n * n
+
+    results = list(workers.each_forked(job, range(40), 2))
+    assert [square for _, square in results] == [n * n for n in range(40)]
+    assert os.getpid() not in {pid for pid, _ in results}
+    assert multiprocessing.active_children() == []
+    assert list(workers.each_forked(job, range(3), 1)) == [(os.getpid(), n * n) for n in range(3)]
+
+
+def test_forked_workers_stop_when_a_job_fails_or_the_reader_stops():
+    def job(n: int) -> int:
+        if n == 3:
+            raise ValueError("job 3 failed")
+        return n
+
+    with pytest.raises(ValueError, match="job 3 failed"):
+        list(workers.each_forked(job, range(100), 2))
+    assert multiprocessing.active_children() == []
+    with contextlib.closing(workers.each_forked(lambda n: n, range(1000), 2)) as results:
+        assert next(results) == 0
+    assert multiprocessing.active_children() == []
+
+
 def test_an_error_stops_busy_workers_even_with_a_parent_sigterm_handler():
     """Prefect's SIGTERM handler does not exit; a worker that kept it would finish its
     task (here a 60 s sleep), then wait for the next one forever, and so would the build."""
