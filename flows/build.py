@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from importlib import metadata
 from operator import itemgetter
@@ -87,11 +87,13 @@ def analyse_shard_task(articles: pd.DataFrame, model: str) -> dict[str, list[dic
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
 def entities_task(parsed: list[str], store: ResultCache, articles: pd.DataFrame, aliases: list[Alias],
-                  shard_size: int) -> EntityLinker:
-    """Dataset-wide: every mention's entity, from two passes over the stored rows."""
-    return link_entities(lambda: ((mention_rows(rows["mentions"]), text)
-                                  for chunk in stored_articles(parsed, store, articles, shard_size)
-                                  for _, text, rows in chunk), aliases)
+                  shard_size: int, processes: int) -> EntityLinker:
+    """Dataset-wide: every mention's entity, from two passes over the stored rows, a
+    shard at a time, on `processes` forked workers."""
+    return link_entities(range(0, len(parsed), shard_size),
+                         lambda start: [(mention_rows(rows["mentions"]), text) for _, text, rows in
+                                        stored_shard(parsed, store, articles, start, shard_size)],
+                         aliases, processes)
 
 
 @task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)
@@ -102,17 +104,12 @@ def write_spans_task(parsed: list[str], store: ResultCache, articles: pd.DataFra
     holds more than a few shards of them: each shard linked to its entities, checked
     and made into rows in one of `processes` forked workers, and written here in
     article order. Returns the rows written per table and what was linked."""
-
-    def shard(start: int) -> LinkedShard:
-        # Its own connection: an SQLite connection must not cross a fork.
-        with closing(ResultCache(store.path)) as own:
-            chunk = next(stored_articles(parsed[start:start + shard_size], own,
-                                         articles.iloc[start:start + shard_size], shard_size))
-        return linked_shard(linker, chunk)
-
     counts = LinkCounts()
+    shards = workers.each_forked(
+        lambda start: linked_shard(linker, stored_shard(parsed, store, articles, start, shard_size)),
+        range(0, len(parsed), shard_size), processes)
     with TableWriter("mentions", folder) as mentions_file, TableWriter("quotes", folder) as quotes_file, \
-            closing(workers.each_forked(shard, range(0, len(parsed), shard_size), processes)) as shards:
+            closing(shards):
         for linked in shards:
             counts.update(linked.counts)
             checks.add_spans(linked.checks)
@@ -182,7 +179,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
                 parsed = analyse(articles, shard_size, model, store,
                                  f"{pipeline}/{model_info['name']}/{model_info['version']}")
             # From here the rows are read from the store a shard at a time, once the workers have exited.
-            linker = entities_task(parsed, store, articles, alias_table, shard_size)
+            linker = entities_task(parsed, store, articles, alias_table, shard_size, processes)
             with staging(Path(output)) as folder:
                 checks = ReleaseChecks(articles, tables["sources"], input_records)
                 counts, linked = write_spans_task(parsed, store, articles, linker, checks, folder, shard_size,
@@ -281,16 +278,17 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCa
     return list(keys.values())
 
 
-def stored_articles(keys: list[str], store: ResultCache, articles: pd.DataFrame,
-                    size: int) -> Iterator[list[tuple[str, str, dict[str, list[dict]]]]]:
-    """(article_id, text, each extractor's rows) of the articles of `keys` (`articles`'
-    keys in `store`, in order), read from `store` `size` articles at a time."""
-    for start in range(0, len(keys), size):
-        part = keys[start:start + size]
-        found = store.get_many("nlp", part)
-        shard = articles.iloc[start:start + size]
-        yield [(article_id, text, found[key]) for article_id, text, key in
-               zip(shard["article_id"].tolist(), shard["text"].tolist(), part)]
+def stored_shard(keys: list[str], store: ResultCache, articles: pd.DataFrame, start: int,
+                 size: int) -> list[tuple[str, str, dict[str, list[dict]]]]:
+    """(article_id, text, each extractor's rows) of `size` articles from `start` of
+    `articles`, whose keys in `store` are `keys`, read through a connection of its own
+    (an SQLite connection must not be used across a fork: this may run in a worker)."""
+    part = keys[start:start + size]
+    with closing(ResultCache(store.path)) as own:
+        found = own.get_many("nlp", part)
+    shard = articles.iloc[start:start + size]
+    return [(article_id, text, found[key]) for article_id, text, key in
+            zip(shard["article_id"].tolist(), shard["text"].tolist(), part)]
 
 
 class LinkedShard(NamedTuple):

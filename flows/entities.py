@@ -23,7 +23,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from flows import workers
 from flows.ingest import InputError
 from flows.mentions import ACRONYM_DEFINITION, initials_match
 from schemas.tables import NAMED_LABELS
@@ -118,7 +119,7 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
     groups = [(positions, [Mention(a, int(s), int(e), t, label, name_key(t))
                            for a, s, e, t, label in (tuple(column[i] for column in columns) for i in positions)],
                texts[article_id]) for article_id, positions in sorted(by_article.items())]
-    linker = link_entities(lambda: ((rows, text) for _, rows, text in groups), aliases)
+    linker = link_entities([groups], lambda chunk: [(rows, text) for _, rows, text in chunk], aliases)
     entity_ids, counts = [""] * len(mentions), LinkCounts()
     for positions, rows, text in groups:
         linked = linker.link(rows, text)
@@ -128,15 +129,21 @@ def canonicalise(mentions: pd.DataFrame, articles: pd.DataFrame,
     return linker.linked(mentions, entity_ids), linker.entities(counts)
 
 
-def link_entities(articles: Callable[[], Iterable[tuple[list[Mention], str]]],
-                  aliases: list[Alias]) -> EntityLinker:
-    """An EntityLinker that has counted and added every article; `articles()` gives
-    each article's mentions and text, in the same order each time it is called."""
+def link_entities(chunks: Sequence, read: Callable[[object], list[tuple[list[Mention], str]]],
+                  aliases: list[Alias], processes: int = 1) -> EntityLinker:
+    """An EntityLinker that has counted and added every article: `read(chunk)` gives
+    the mentions and text of each article of a chunk, for each of `chunks` in order.
+    With `processes` > 1, the chunks are read, counted and named in that many forked
+    workers, and the linker here adds up what they found, in order."""
     linker = EntityLinker(aliases)
-    for rows, _ in articles():
-        linker.count(rows)
-    for rows, text in articles():
-        linker.add(rows, text)
+    for labels in workers.each_forked(lambda chunk: LabelCounts.of(rows for rows, _ in read(chunk)),
+                                      chunks, processes):
+        linker.count(labels)
+    linker.counted()
+    for names in workers.each_forked(lambda chunk: [linker.article_names(rows, text) for rows, text in read(chunk)],
+                                     chunks, processes):
+        for article in names:
+            linker.add(article)
     linker.finish()
     return linker
 
@@ -145,6 +152,43 @@ def mention_rows(rows: list[dict]) -> list[Mention]:
     """Mentions as flows.mentions extracts them (dicts), for EntityLinker."""
     return [Mention(r["article_id"], r["start"], r["end"], r["text"], r["label"], name_key(r["text"]))
             for r in rows]
+
+
+class LabelCounts:
+    """How the dataset labels each surface form (by name key), and its people's
+    surnames. Counts of separate chunks of articles add up, in order: labels stay in
+    the order they were first seen, which settles ties."""
+
+    def __init__(self):
+        self.labels: dict[str, dict[str, int]] = defaultdict(dict)
+        self.surnames: set[str] = set()
+
+    @classmethod
+    def of(cls, articles: Iterable[list[Mention]]) -> "LabelCounts":
+        counts = cls()
+        for rows in articles:
+            for row in rows:
+                labels = counts.labels[row.key]
+                labels[row.label] = labels.get(row.label, 0) + 1
+                if row.label == "PERSON" and " " in row.key:
+                    counts.surnames.add(row.key.split()[-1])
+        return counts
+
+    def update(self, other: "LabelCounts") -> None:
+        for key, counts in other.labels.items():
+            labels = self.labels[key]
+            for label, n in counts.items():
+                labels[label] = labels.get(label, 0) + n
+        self.surnames |= other.surnames
+
+
+class ArticleNames(NamedTuple):
+    """One article's mentions as names of the dataset (EntityLinker.article_names)."""
+    labels: list[str]  # each mention's corrected label
+    texts: list[str]
+    nodes: list[Node]
+    acronyms: dict[str, Node]  # the acronyms it defines, and their long forms
+    joined: list[tuple[Node, Node]]  # names it says are one ("also known as")
 
 
 class LinkCounts:
@@ -171,20 +215,20 @@ class LinkCounts:
 
 
 class EntityLinker:
-    """Canonical entities for a dataset read one article at a time, in three passes
-    over the same articles in the same order: `count` every article's mentions, `add`
-    every article, `finish`, then `link` every article. It holds tallies per surface
-    form, name and entity, never the dataset's mentions, so a release's mentions can be
-    written as they are linked. Once finished it changes no more: `link` may run in
-    forked processes, each counting what it links (LinkCounts)."""
+    """Canonical entities for a dataset read a chunk of articles at a time, in three
+    passes over the same articles in the same order: `count` the labels of every chunk
+    (LabelCounts), then `counted`; `add` the names of every article; `finish`; then
+    `link` every article. It holds tallies per surface form, name and entity, never
+    the dataset's mentions, so a release's mentions can be written as they are linked.
+    `article_names` and `link` change nothing: they may run in forked processes (`link`'s
+    callers count what they link: LinkCounts)."""
 
     def __init__(self, aliases: list[Alias]):
         self._aliases = aliases
         self._alias_label = {name_key(a.alias): a.label for a in aliases} | {
             name_key(a.name): a.label for a in aliases}
-        self._label_counts: dict[str, dict[str, int]] = defaultdict(dict)
-        self._known_surnames: set[str] = set()
-        self._tally: dict[str, tuple] | None = None
+        self._labels = LabelCounts()
+        self._tally: dict[str, tuple] = {}
         self._graph = _UnionFind()
         self._acronyms: dict[str, set[Node]] = defaultdict(set)
         # Per node: {label: [mentions, first mention's position]} and {surface: mentions}.
@@ -195,32 +239,40 @@ class EntityLinker:
         self._label_of: dict[str, str] = {}
         self.names: dict[str, str] = {}  # entity_id -> canonical name, once finished
 
-    def count(self, rows: list[Mention]) -> None:
-        """First pass: how the dataset labels each surface form, and its people's surnames."""
-        for row in rows:
-            counts = self._label_counts[row.key]
-            counts[row.label] = counts.get(row.label, 0) + 1
-            if row.label == "PERSON" and " " in row.key:
-                self._known_surnames.add(row.key.split()[-1])
+    def count(self, labels: LabelCounts) -> None:
+        """First pass: the label counts of the next chunk of articles."""
+        self._labels.update(labels)
 
-    def add(self, rows: list[Mention], text: str) -> None:
-        """Second pass: one article's mentions (`text` is its text) into the graph of names."""
+    def counted(self) -> None:
+        """End of the first pass: per surface form, once (not per mention), its most
+        used label, that label's count, all its mentions, and those labelled PERSON."""
+        self._tally = {key: (*_most_common(counts), sum(counts.values()), counts.get("PERSON", 0))
+                       for key, counts in self._labels.labels.items()}
+        self._labels.labels = {}
+
+    def article_names(self, rows: list[Mention], text: str) -> ArticleNames:
+        """One article's mentions (`text` is its text) as names of the dataset."""
         rows = self._relabelled(rows)
-        nodes, defined = _article_nodes(rows, text)
-        for acronym, long_node in defined.items():
+        nodes, acronyms = _article_nodes(rows, text)
+        return ArticleNames([row.label for row in rows], [row.text for row in rows], nodes, acronyms,
+                            _also_known_as(rows, nodes, text))
+
+    def add(self, names: ArticleNames) -> None:
+        """Second pass: one article's names into the graph of names."""
+        for acronym, long_node in names.acronyms.items():
             self._acronyms[acronym].add(long_node)
-        for left, right in _also_known_as(rows, nodes, text):
+        for left, right in names.joined:
             self._graph.union(left, right)
-        for row, node in zip(rows, nodes):
+        for label, text, node in zip(names.labels, names.texts, names.nodes):
             self._graph.add(node)
             labels = self._node_labels[node]
-            if row.label in labels:
-                labels[row.label][0] += 1
+            if label in labels:
+                labels[label][0] += 1
             else:
-                labels[row.label] = [1, self._added]
+                labels[label] = [1, self._added]
             self._added += 1
             surfaces = self._node_surfaces[node]
-            surfaces[row.text] = surfaces.get(row.text, 0) + 1
+            surfaces[text] = surfaces.get(text, 0) + 1
 
     def finish(self) -> None:
         """Join names across the dataset; every name's entity, label and canonical name."""
@@ -283,12 +335,7 @@ class EntityLinker:
         } for entity_id in sorted(counts.mentions)], columns=ENTITY_COLUMNS)
 
     def _relabelled(self, rows: list[Mention]) -> list[Mention]:
-        if self._tally is None:
-            # Per surface form once, not per mention: (most used label, its count, all, PERSON).
-            self._tally = {key: (*_most_common(counts), sum(counts.values()), counts.get("PERSON", 0))
-                           for key, counts in self._label_counts.items()}
-            del self._label_counts
-        labels = _corrected_labels(rows, self._tally, self._alias_label, self._known_surnames)
+        labels = _corrected_labels(rows, self._tally, self._alias_label, self._labels.surnames)
         return [row if row.label == label else row._replace(label=label) for row, label in zip(rows, labels)]
 
 
