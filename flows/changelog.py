@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from schemas import PRIMARY_KEYS
 
 EXAMPLE_KEYS = 5
+DIGEST_BATCH_ROWS = 10_000
 CHANGELOG = "CHANGELOG.md"
 
 
@@ -24,7 +25,7 @@ def diff_releases(old: Path, new: Path) -> dict:
     return {
         "from": old_manifest.get("version", old.name),
         "to": new_manifest.get("version", new.name),
-        "tables": {name: diff_table(_rows(old, name), _rows(new, name), PRIMARY_KEYS[name])
+        "tables": {name: diff_table(old / f"{name}.parquet", new / f"{name}.parquet", PRIMARY_KEYS[name])
                    for name in tables},
         "schema": {name: change for name in tables
                    if (change := diff_schema(old_manifest["schema"].get(name, []),
@@ -32,13 +33,16 @@ def diff_releases(old: Path, new: Path) -> dict:
     }
 
 
-def diff_table(old: pd.DataFrame | None, new: pd.DataFrame | None, key: str) -> dict:
-    """Counts of rows added, removed, changed and unchanged, matched by `key`."""
+def diff_table(old: Path, new: Path, key: str) -> dict:
+    """Counts of rows added, removed, changed and unchanged between two Parquet files
+    of a table (either may be missing), matched by `key`. The files are read a batch of
+    rows at a time: what is held is each row's key and hash, not the rows."""
+    old_columns, new_columns = _columns(old), _columns(new)
     # Rows are compared on the columns both versions have: a new column alone does
     # not make every row "changed" (the schema changes say it was added).
-    common = [c for c in (new.columns if new is not None else []) if old is not None and c in old.columns]
-    old_rows = _digests(old[common], key) if old is not None and key in common else _keys_only(old, key)
-    new_rows = _digests(new[common], key) if new is not None and key in common else _keys_only(new, key)
+    common = [c for c in new_columns if c in old_columns]
+    old_rows, new_rows = (_digests(path, common, key) if key in common else _keys_only(path, columns, key)
+                          for path, columns in ((old, old_columns), (new, new_columns)))
     added = new_rows.index.difference(old_rows.index)
     removed = old_rows.index.difference(new_rows.index)
     common = new_rows.index.intersection(old_rows.index)
@@ -105,20 +109,26 @@ def _manifest(release: Path) -> dict:
     return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
 
 
-def _rows(release: Path, name: str) -> pd.DataFrame | None:
-    path = release / f"{name}.parquet"
-    return pq.read_table(path).to_pandas() if path.is_file() else None
+def _columns(path: Path) -> list[str]:
+    """The columns of a table's Parquet file; none if the release has no such table."""
+    return pq.ParquetFile(path).schema_arrow.names if path.is_file() else []
 
 
-def _keys_only(df: pd.DataFrame | None, key: str) -> pd.Series:
+def _keys_only(path: Path, columns: list[str], key: str) -> pd.Series:
     """A table on one side only: its keys, with nothing to compare."""
-    if df is None or key not in df.columns:
+    if key not in columns:
         return pd.Series(dtype=object)
-    return pd.Series(0, index=df[key].astype(str).to_numpy())
+    return pd.Series(0, index=pq.read_table(path, columns=[key]).column(key).to_pandas().astype(str).to_numpy())
 
 
-def _digests(df: pd.DataFrame, key: str) -> pd.Series:
-    """One hash per row, indexed by key; list cells hashed as JSON text."""
+def _digests(path: Path, columns: list[str], key: str) -> pd.Series:
+    """One hash per row of `columns`, indexed by key; list cells hashed as JSON text."""
+    parts = [_batch_digests(batch.to_pandas()[columns], key)
+             for batch in pq.ParquetFile(path).iter_batches(batch_size=DIGEST_BATCH_ROWS, columns=columns)]
+    return pd.concat(parts) if parts else pd.Series(dtype="uint64")
+
+
+def _batch_digests(df: pd.DataFrame, key: str) -> pd.Series:
     comparable = df.astype(object).map(lambda v: json.dumps(list(v)) if hasattr(v, "__len__")
                                        and not isinstance(v, str) else v)
     return pd.Series(pd.util.hash_pandas_object(comparable, index=False).to_numpy(),

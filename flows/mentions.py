@@ -14,6 +14,7 @@ import bisect
 import hashlib
 import re
 
+from flows.nlp import doc_text, token_starts
 from flows.people import is_first_name, is_person_noun
 from schemas.tables import NAMED_LABELS
 
@@ -49,7 +50,7 @@ def mention_id_for(article_id: str, start: int, end: int) -> str:
 
 def extract_mentions(article_id: str, doc, _found: dict | None = None) -> list[dict]:
     """Mention rows for one parsed article, spans mended, sorted by start."""
-    text = doc.text
+    text = doc_text(doc)
     spans: list[tuple[int, int, str]] = []
     for entity in doc.ents:
         if entity.label_ not in NAMED_LABELS:
@@ -114,13 +115,13 @@ def surname_uses(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int
 def appositive_people(doc, text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A name that opens with a first name, set beside a noun that only names people, is
     a person, whatever the model said: "The woman's lawyer, Dolores M Troiani,"."""
-    token_at = {t.idx: t for t in doc}
+    starts = token_starts(doc)
     relabelled = []
     for start, end, label in spans:
         if label not in ("ORG", "GPE", "NORP"):
             relabelled.append((start, end, label))
             continue
-        head = _span_head(doc, token_at, start, end)
+        head = _span_head(doc, starts, start, end)
         beside = [head.head] if head is not None and head.dep_ == "appos" else []
         beside += [c for c in head.children if c.dep_ == "appos"] if head is not None else []
         first_word = text[start:end].split()[0]
@@ -130,11 +131,12 @@ def appositive_people(doc, text: str, spans: list[tuple[int, int, str]]) -> list
     return relabelled
 
 
-def _span_head(doc, token_at: dict, start: int, end: int):
-    """The token of a span whose head lies outside it."""
-    if start not in token_at:
+def _span_head(doc, starts: list[int], start: int, end: int):
+    """The token of a span whose head lies outside it (`starts`: token_starts(doc))."""
+    first = bisect.bisect_left(starts, start)
+    if first == len(starts) or starts[first] != start:
         return None
-    for token in doc[token_at[start].i:]:  # stop at the span's end, not the document's
+    for token in doc[first:]:  # stop at the span's end, not the document's
         if token.idx >= end:
             return None
         if not (start <= token.head.idx < end) or token.head is token:

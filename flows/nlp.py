@@ -56,8 +56,30 @@ def model_description(name: str = DEFAULT_MODEL) -> dict:
 
 
 def parse(texts: list[str], model: str = DEFAULT_MODEL) -> Iterator:
-    """Parsed spaCy Docs for `texts`, in order, in this process."""
-    return load_pipeline(model).pipe(texts, batch_size=BATCH_SIZE)
+    """Parsed spaCy Docs for `texts`, in order, in this process; each keeps its text
+    for doc_text."""
+    for text, doc in zip(texts, load_pipeline(model).pipe(texts, batch_size=BATCH_SIZE)):
+        doc.user_data[_TEXT] = text
+        yield doc
+
+
+_TEXT, _TOKEN_STARTS = "newscorpus.text", "newscorpus.token_starts"
+
+
+def doc_text(doc) -> str:
+    """A doc's text: as given to `parse`, else built once (spaCy's doc.text joins the
+    text of every token on each access: 1 ms an article)."""
+    if _TEXT not in doc.user_data:
+        doc.user_data[_TEXT] = doc.text
+    return doc.user_data[_TEXT]
+
+
+def token_starts(doc) -> list[int]:
+    """The character offset of each token of a doc, once per doc, from its array
+    (iterating the doc makes a Python object of every token)."""
+    if _TOKEN_STARTS not in doc.user_data:
+        doc.user_data[_TOKEN_STARTS] = doc.to_array("IDX").tolist()
+    return doc.user_data[_TOKEN_STARTS]
 
 
 def analyse_articles(articles: pd.DataFrame, extractors: dict[str, Callable],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flows.nlp import doc_text, token_starts
 from flows.people import PRONOUN_GENDER, is_person_noun, name_gender, noun_gender
 
 # Lemmas of verbs that report speech (not thought: "believe", "hope" are left out).
@@ -181,7 +182,7 @@ def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[d
     """Quote rows for one parsed article; speakers resolve through the article's
     mentions, already in `found["mentions"]`."""
     mentions = found["mentions"]
-    text = _text(doc)
+    text = doc_text(doc)
     quoted = quoted_spans(text)
     quotes = [q for q in (_classify(doc, span, quoted) for span in quoted) if q is not None]
     for quote in quotes:
@@ -196,7 +197,7 @@ def extract_quotes(article_id: str, doc, found: dict[str, list[dict]]) -> list[d
 
 def _classify(doc, span: tuple[int, int], quoted: list[tuple[int, int]]) -> Quote | None:
     """direct, partial, or None for a title, a nickname or a scare quote."""
-    text = _text(doc)
+    text = doc_text(doc)
     start, end = span
     words = len(text[start:end].split())
     before = text[max(0, start - 60):start - 1]
@@ -235,7 +236,7 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
             own = _description(doc, speaker_span)
             if own is not None and (referent is None or referent["label"] is None):
                 referent = own  # "The Trafford Centre spokeswoman": not an earlier description
-        elif quote.kind != "indirect" and previous is not None and _continues(_text(doc), previous, quote):
+        elif quote.kind != "indirect" and previous is not None and _continues(doc_text(doc), previous, quote):
             referent = previous["_referent"]
         named = referent is not None and referent["label"] is not None
         cue_start, cue_end = _cue_span(quote.cue) if quote.cue is not None else (None, None)
@@ -244,12 +245,12 @@ def _rows(article_id: str, doc, quotes: list[Quote], mentions: list[dict],
             "article_id": article_id,
             "start": quote.start,
             "end": quote.end,
-            "text": _text(doc)[quote.start:quote.end],
+            "text": doc_text(doc)[quote.start:quote.end],
             "kind": quote.kind,
-            "speaker": _text(doc)[speaker_span[0]:speaker_span[1]] if speaker_span else None,
+            "speaker": doc_text(doc)[speaker_span[0]:speaker_span[1]] if speaker_span else None,
             "speaker_start": speaker_span[0] if speaker_span else None,
             "speaker_end": speaker_span[1] if speaker_span else None,
-            "cue": _text(doc)[cue_start:cue_end] if cue_start is not None else None,
+            "cue": doc_text(doc)[cue_start:cue_end] if cue_start is not None else None,
             "speaker_description": referent["text"] if referent is not None and not named else None,
             "referent_start": referent["start"] if named else None,
             "referent_end": referent["end"] if named else None,
@@ -274,13 +275,6 @@ def _sentence_of(doc, char: int):
     return sentences[max(0, bisect.bisect_right(starts, char) - 1)]
 
 
-def _text(doc) -> str:
-    """The doc's text, built once (spaCy joins every token's text on each access)."""
-    if "newscorpus.text" not in doc.user_data:
-        doc.user_data["newscorpus.text"] = doc.text
-    return doc.user_data["newscorpus.text"]
-
-
 def _sentence_index(doc) -> tuple[list, list[int]]:
     """The doc's sentences and their start offsets, computed once per doc (walking
     `doc.sents` visits every token)."""
@@ -292,9 +286,7 @@ def _sentence_index(doc) -> tuple[list, list[int]]:
 
 def _tokens_between(doc, start: int, end: int) -> list:
     """Tokens that begin at or after `start` and before `end` (character offsets)."""
-    if "newscorpus.token_starts" not in doc.user_data:
-        doc.user_data["newscorpus.token_starts"] = [t.idx for t in doc]
-    starts = doc.user_data["newscorpus.token_starts"]
+    starts = token_starts(doc)
     return list(doc[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)])
 
 
@@ -330,7 +322,7 @@ def _ends_with_reporting_verb(doc, char: int) -> bool:
 
 def _cue_for(doc, quote: Quote, quoted: list[tuple[int, int]]):
     """The reporting verb (or "according to") that attributes a quoted span."""
-    text = _text(doc)
+    text = doc_text(doc)
     close = quote.end + 1
     # Look after the quote up to the next quote or the end of the sentence, and
     # before it back to the previous quote or the start of the sentence; never into
@@ -465,7 +457,7 @@ def _relative_antecedent(pronoun):
 
 def _directly_after_quote(token, quoted: list[tuple[int, int]]) -> bool:
     """Is only the closing mark (and a comma) between a quote and this token?"""
-    text = _text(token.doc)
+    text = doc_text(token.doc)
     return any(0 <= token.idx - end <= 4 and not text[end:token.idx].strip(" ,”\"'’—–-")
                for _, end in quoted)
 
@@ -545,9 +537,12 @@ def _title_between(doc, organisation: dict, person: dict) -> bool:
     """ "Culture Secretary Tessa Jowell", "Usdaw general secretary John Hannett": a
     person named right after an organisation and a title or two (nouns and adjectives,
     not "Microsoft said Bill Gates")."""
-    between = _tokens_between(doc, organisation["end"], person["start"])
-    return 0 <= person["start"] - organisation["end"] and len(between) <= TITLE_WORDS_BEFORE_NAME \
-        and all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in between)
+    if person["start"] < organisation["end"]:
+        return False
+    starts = token_starts(doc)  # counted before the tokens are made: most people are far away
+    first, last = bisect.bisect_left(starts, organisation["end"]), bisect.bisect_left(starts, person["start"])
+    return last - first <= TITLE_WORDS_BEFORE_NAME and \
+        all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in doc[first:last])
 
 
 @dataclass(frozen=True)
@@ -599,7 +594,7 @@ def _resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
             spoken_through = [m for m in mentions if m["label"] in ("PERSON", "ORG", "GPE")
                               and any(m["start"] <= t.idx < m["end"] for t in source if t.i not in owned)]
             return spoken_through[0] if spoken_through else None
-    words = _text(doc)[span[0]:span[1]].lower().split()
+    words = doc_text(doc)[span[0]:span[1]].lower().split()
     head = words[-1] if words else ""
     named = [m for m in mentions if span[0] <= m["start"] and m["end"] <= span[1]
              and m["label"] in ("ORG", "GPE") and _is_compound(doc, m)]
@@ -667,7 +662,7 @@ def _description(doc, span: tuple[int, int]) -> dict | None:
     """A speaker without a name, as the article describes them ("a spokesman for the
     British Casino Association", "analysts"): a referent that is no mention. Pronouns
     and words that describe nobody give None."""
-    words = _text(doc)[span[0]:span[1]].lower().split()
+    words = doc_text(doc)[span[0]:span[1]].lower().split()
     if not words or words[-1] in PERSON_PRONOUNS | THING_PRONOUNS or _kind_of(words[-1]) is None:
         return None
     head = _tokens_between(doc, *span)[-1]
@@ -677,7 +672,7 @@ def _description(doc, span: tuple[int, int]) -> dict | None:
                  if not _in_relative_clause(t, c)]
     following = [t for t in following if not t.is_punct or t.text == ")"]
     end = max([span[1]] + [t.idx + len(t) for t in following])
-    return {"start": span[0], "end": end, "text": _text(doc)[span[0]:end], "label": None}
+    return {"start": span[0], "end": end, "text": doc_text(doc)[span[0]:end], "label": None}
 
 
 def _in_relative_clause(token, top) -> bool:
@@ -824,7 +819,7 @@ def _mention_gender(doc, mention: dict, mentions: list[dict]) -> str | None:
         fuller = max((m["text"] for m in mentions if m["label"] == "PERSON"
                       and m["text"].split()[-1] == surname), key=lambda t: len(t.split()),
                      default=mention["text"])
-        genders[key] = name_gender(_text(doc), mention["start"], fuller)
+        genders[key] = name_gender(doc_text(doc), mention["start"], fuller)
     return genders[key]
 
 
@@ -851,8 +846,8 @@ def _indirect_quotes(doc, quoted: list[tuple[int, int]], direct: list[Quote]) ->
             continue
         if clause is None:
             continue
-        start, end = _trim_clause(_text(doc), *clause)
-        reach = _text(doc)[min(start, token.idx):max(end, token.idx)]
+        start, end = _trim_clause(doc_text(doc), *clause)
+        reach = doc_text(doc)[min(start, token.idx):max(end, token.idx)]
         if end - start < 12 or "\n\n" in reach or _overlaps((start, end), taken + quoted):
             continue  # too short, across paragraphs, or already quoted
         speaker = _speaker_of(token, quoted)
@@ -893,7 +888,7 @@ def _final_cue(verb) -> bool:
 def _clause_before_final_cue(verb) -> tuple[int, int] | None:
     if not _final_cue(verb):
         return None
-    paragraph_start = _text(verb.doc).rfind("\n\n", 0, verb.idx) + 2
+    paragraph_start = doc_text(verb.doc).rfind("\n\n", 0, verb.idx) + 2
     tokens = [t for t in _sentence_of(verb.doc, verb.idx) if t.i < verb.i - 1 and t.idx >= paragraph_start]
     if len(tokens) < 3:
         return None

@@ -8,8 +8,11 @@ of a stage, rather than one per task, means no core idle while a shard's last ba
 finishes: the next shard's batches are already queued.
 
 Outside `local_workers` (a test, a benchmark, a task on a Dask worker) the same calls
-run in the calling process. `aside` is apart from all this: one call in a process of
-its own while the caller does something else (publishing's quality report).
+run in the calling process. `each_forked` is for the dataset-wide passes after parsing:
+workers forked for one pass inherit the function and all it refers to (the entity
+linker, the articles), so only the jobs and the results are pickled. `aside` is apart
+from all this: one call in a process of its own while the caller does something else
+(publishing's quality report).
 """
 
 from __future__ import annotations
