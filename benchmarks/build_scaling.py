@@ -20,7 +20,9 @@ corpus grows; a no-change rerun under 5% of a full build.
 Memory is sampled with psutil every second over the build's process tree: PSS (shared
 pages split between the processes sharing them, so forked workers are not counted
 twice) and RSS summed (an upper bound), and the PSS of the flow's own process, which
-holds the dataset-wide steps. Spikes shorter than a sample can be missed.
+holds the dataset-wide steps. Spikes shorter than a sample can be missed. The bare
+parse is sampled the same way (its process and spaCy's workers), so that the ~45 ms of
+CPU a sample costs is paid on both sides of the ratio.
 CPU columns say how busy the machine was: the build's own CPU time and that of every
 other process during the same seconds, both in cores.
 
@@ -44,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -110,12 +113,16 @@ class Timing:
 
 
 @dataclass
-class Build(Timing):
+class Sampled(Timing):
     peak_pss_mb: float
     peak_rss_mb: float
+    sampler_cpu_cores: float  # what sampling the memory cost this process (not in cpu_cores)
+
+
+@dataclass
+class Build(Sampled):
     flow_peak_pss_mb: float  # the flow's own process (the command), without the server and workers
     printed: str            # the command's output: the release, or "nothing changed: ..."
-    sampler_cpu_cores: float  # what sampling the memory cost this process (not in cpu_cores)
 
 
 def main() -> None:
@@ -258,7 +265,7 @@ def measure_size(size: int, real: list[Article], folder: Path) -> dict:
     after, parsed_after = bare_parse(released.sort_values("article_id", ignore_index=True))
     if parsed_after["text"].tolist() != parsed["text"].tolist():
         raise BuildFailed("the release's articles are not the texts the stage functions give")
-    bare = Timing(*(statistics.mean(pair) for pair in zip(astuple(before), astuple(after))))
+    bare = Sampled(*(statistics.mean(pair) for pair in zip(astuple(before), astuple(after))))
     say(size, f"bare nlp.pipe after the build {after.seconds:.1f} s")
     unchanged = run_build(corpus, output, logs / "unchanged")
     say(size, f"no-change rerun {unchanged.seconds:.1f} s: {unchanged.printed}")
@@ -291,29 +298,55 @@ def run_build(corpus: Path, output: Path, log: Path) -> Build:
     """Time `newscorpus build` as a subprocess, sampling its tree's memory until it exits."""
     command = [str(NEWSCORPUS), "build", "--source", str(corpus), "--output", str(output)]
     environment = {**PREFECT_ENVIRONMENT, **os.environ}  # as with make: the caller's settings win
-    peak_pss = peak_rss = flow_pss = 0
-    clock, sampling = cpu_clock(), time.process_time()
+    clock = cpu_clock()
     with open(log.with_suffix(".out"), "w") as stdout, open(log.with_suffix(".err"), "w") as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment,
                                    cwd=PROJECT_ROOT)
-        root = psutil.Process(process.pid)
-        while True:
-            pss, rss, own = tree_memory(root)
-            peak_pss, peak_rss, flow_pss = max(peak_pss, pss), max(peak_rss, rss), max(flow_pss, own)
-            try:
-                process.wait(timeout=SAMPLE_SECONDS)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-    timing = clock()
-    sampler = (time.process_time() - sampling) / timing.seconds
-    timing.cpu_cores -= sampler  # the clock counts this process too
+        with MemorySampler(psutil.Process(process.pid)) as memory:
+            process.wait()
+    timing = memory.sampled(clock())
     if process.returncode:
         tail = log.with_suffix(".err").read_text().splitlines()[-LOG_LINES_SHOWN:]
         raise BuildFailed("\n".join([f"{' '.join(command)} failed:", *tail]))
-    return Build(**vars(timing), peak_pss_mb=peak_pss / MB, peak_rss_mb=peak_rss / MB,
-                 flow_peak_pss_mb=flow_pss / MB,
-                 printed=log.with_suffix(".out").read_text().strip(), sampler_cpu_cores=sampler)
+    return Build(**vars(timing), flow_peak_pss_mb=memory.root_pss / MB,
+                 printed=log.with_suffix(".out").read_text().strip())
+
+
+class MemorySampler(threading.Thread):
+    """Every SAMPLE_SECONDS, on a thread of this process, the PSS and RSS of a process
+    and its descendants, until the block ends. The build and the bare parse are both
+    sampled, so both pay the same for it."""
+
+    def __init__(self, root: psutil.Process):
+        super().__init__(daemon=True)
+        self.root, self.peak_pss = root, 0
+        self.peak_rss = self.root_pss = 0
+        self.cpu_seconds = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            pss, rss, own = tree_memory(self.root)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
+            self.root_pss = max(self.root_pss, own)
+            self.cpu_seconds = time.thread_time()
+            if self._done.wait(SAMPLE_SECONDS):
+                return
+
+    def __enter__(self) -> "MemorySampler":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self.join()
+
+    def sampled(self, timing: Timing) -> Sampled:
+        """`timing` with the peaks, and without the sampling's CPU (the clock counts it)."""
+        sampler = self.cpu_seconds / timing.seconds
+        return Sampled(timing.seconds, timing.cpu_cores - sampler, timing.other_cpu_cores,
+                       peak_pss_mb=self.peak_pss / MB, peak_rss_mb=self.peak_rss / MB,
+                       sampler_cpu_cores=sampler)
 
 
 def tree_memory(root: psutil.Process) -> tuple[int, int, int]:
@@ -366,21 +399,23 @@ def articles_to_parse(corpus: Path) -> pd.DataFrame:
     return tables["articles"].sort_values("article_id", ignore_index=True)
 
 
-def bare_parse(articles: pd.DataFrame) -> tuple[Timing, pd.DataFrame]:
+def bare_parse(articles: pd.DataFrame) -> tuple[Sampled, pd.DataFrame]:
     """Time nlp.pipe over the articles the build parses: those in the model's language.
-    The model is loaded before the clock starts; its worker processes start inside."""
+    The model is loaded before the clock starts; its worker processes start inside.
+    Memory is sampled as during the build (this process and the workers)."""
     nlp = load_pipeline(DEFAULT_MODEL)
     parsed = articles[articles["language"] == nlp.lang]
     clock = cpu_clock()
-    for _doc in nlp.pipe(parsed["text"].tolist(), batch_size=BATCH_SIZE, n_process=PROCESSES):
-        pass
-    return clock(), parsed
+    with MemorySampler(psutil.Process()) as memory:
+        for _doc in nlp.pipe(parsed["text"].tolist(), batch_size=BATCH_SIZE, n_process=PROCESSES):
+            pass
+    return memory.sampled(clock()), parsed
 
 
 def table(results: list[dict]) -> str:
     header = ("| articles | words | full build s | articles/s | words/s | bare nlp.pipe s, mean (before / after) | build/bare "
-              "| peak PSS MB | peak RSS MB | flow process peak PSS MB | no-change rerun s | +1% rerun s | build CPU cores "
-              "| others' CPU cores, build / bare | sampling CPU cores | load before |")
+              "| peak PSS MB | bare nlp.pipe peak PSS MB | peak RSS MB | flow process peak PSS MB | no-change rerun s | +1% rerun s | build CPU cores "
+              "| others' CPU cores, build / bare | sampling CPU cores, build / bare | load before |")
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for r in results:
         full, bare = r["full build"], r["bare nlp.pipe"]
@@ -390,11 +425,13 @@ def table(results: list[dict]) -> str:
             f"| {r['size']:,} | {r['words']:,} | {full['seconds']:.1f} | {full['articles/s']:.1f} "
             f"| {full['words/s']:,.0f} | {bare['seconds']:.1f} ({bare['before the build']['seconds']:.1f} "
             f"/ {bare['after the build']['seconds']:.1f}) | {r['build/bare']:.2f} "
-            f"| {full['peak_pss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} | {full['flow_peak_pss_mb']:,.0f} "
+            f"| {full['peak_pss_mb']:,.0f} | {bare['peak_pss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} "
+            f"| {full['flow_peak_pss_mb']:,.0f} "
             f"| {unchanged['seconds']:.1f} ({unchanged['share of full build']:.0%}){flag} "
             f"| {grown['seconds']:.1f} ({grown['articles added']} added) "
             f"| {full['cpu_cores']:.2f} | {full['other_cpu_cores']:.2f} / {bare['other_cpu_cores']:.2f} "
-            f"| {full['sampler_cpu_cores']:.3f} | {r['load average before'][0]:.2f} |")
+            f"| {full['sampler_cpu_cores']:.3f} / {bare['sampler_cpu_cores']:.3f} "
+            f"| {r['load average before'][0]:.2f} |")
     return "\n".join(lines)
 
 
