@@ -281,11 +281,9 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, store: ResultCa
 def stored_shard(keys: list[str], store: ResultCache, articles: pd.DataFrame, start: int,
                  size: int) -> list[tuple[str, str, dict[str, list[dict]]]]:
     """(article_id, text, each extractor's rows) of `size` articles from `start` of
-    `articles`, whose keys in `store` are `keys`, read through a connection of its own
-    (an SQLite connection must not be used across a fork: this may run in a worker)."""
+    `articles`, whose keys in `store` are `keys`."""
     part = keys[start:start + size]
-    with closing(ResultCache(store.path)) as own:
-        found = own.get_many("nlp", part)
+    found = store.get_many("nlp", part)
     shard = articles.iloc[start:start + size]
     return [(article_id, text, found[key]) for article_id, text, key in
             zip(shard["article_id"].tolist(), shard["text"].tolist(), part)]

@@ -12,6 +12,7 @@ shard as each finishes, so a run that is stopped or crashes part-way keeps them.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sqlite3
 import tempfile
@@ -24,11 +25,21 @@ BATCH = 500  # keys per SQL query: SQLite limits the number of parameters
 
 
 class ResultCache:
+    """The cache file, through a connection per process: a connection opened before a
+    fork must not be used after it (SQLite's rule), so a worker forked from the flow
+    opens its own on first use and leaves the inherited one alone."""
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path)
-        self._db.execute(SCHEMA)
+        self._connections: dict[int, sqlite3.Connection] = {}
+        self._db().execute(SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        if pid not in self._connections:
+            self._connections[pid] = sqlite3.connect(self.path)
+        return self._connections[pid]
 
     def get_many(self, stage: str, keys: Iterable[str]) -> dict[str, object]:
         return {key: pickle.loads(value) for key, value in self._select("key, value", stage, keys)}
@@ -42,16 +53,19 @@ class ResultCache:
         for i in range(0, len(keys), BATCH):
             batch = keys[i:i + BATCH]
             marks = ",".join("?" * len(batch))
-            yield from self._db.execute(f"SELECT {columns} FROM results WHERE stage = ? AND key IN ({marks})",
+            yield from self._db().execute(f"SELECT {columns} FROM results WHERE stage = ? AND key IN ({marks})",
                                         [stage, *batch])
 
     def put_many(self, stage: str, items: dict[str, object]) -> None:
-        with self._db:  # one transaction: a killed run keeps all of it or none
-            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+        db = self._db()
+        with db:  # one transaction: a killed run keeps all of it or none
+            db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
                                  [(stage, key, pickle.dumps(value, protocol=5)) for key, value in items.items()])
 
     def close(self) -> None:
-        self._db.close()
+        connection = self._connections.pop(os.getpid(), None)
+        if connection is not None:
+            connection.close()
 
 
 @contextmanager

@@ -87,7 +87,7 @@ class SpanChecks:
             self.articles.update(chunk.groupby("entity_id")["article_id"].nunique().to_dict())
             for entity_id, mention_id in zip(values(chunk["entity_id"]), values(chunk["mention_id"])):
                 self.first_mention.setdefault(entity_id, mention_id)
-        self.failures.extend(_failures(name, chunk, invariants))
+        self.failures.extend(_check_failures(name, chunk, invariants))
 
     def update(self, other: "SpanChecks") -> None:
         """Add the checks of later chunks."""
@@ -107,8 +107,8 @@ class ReleaseChecks:
 
     def __init__(self, articles: pd.DataFrame, sources: pd.DataFrame, input_records: int):
         self._failures: list[pd.DataFrame] = [
-            *_failures("articles", articles, _article_invariants(sources)),
-            *_failures("sources", sources, _source_invariants(set(articles["article_id"]), input_records))]
+            *_check_failures("articles", articles, _article_invariants(sources)),
+            *_check_failures("sources", sources, _source_invariants(set(articles["article_id"]), input_records))]
         self._spans = SpanChecks()
 
     def spans(self, name: str, chunk: pd.DataFrame, texts: dict[str, str]) -> None:
@@ -131,7 +131,7 @@ class ReleaseChecks:
         """Check the entities table against the mentions and quotes checked so far."""
         known = dict(zip(entities["entity_id"], entities["name"]))
         spans = self._spans
-        self._failures.extend(_failures("entities", entities, {
+        self._failures.extend(_check_failures("entities", entities, {
             "mentions equals the mentions linked to it (at least one)":
                 lambda df: df["mentions"].astype(int) == df["entity_id"].map(lambda e: spans.mentions.get(e, 0)),
             "articles equals the articles it is mentioned in":
@@ -155,7 +155,7 @@ class ReleaseChecks:
             raise ReleaseCheckFailed(pd.concat(found, ignore_index=True))
 
 
-def _failures(name: str, df: pd.DataFrame, invariants: dict[str, Invariant]) -> list[pd.DataFrame]:
+def _check_failures(name: str, df: pd.DataFrame, invariants: dict[str, Invariant]) -> list[pd.DataFrame]:
     """Where `df` fails table `name`'s model and the `invariants`."""
     schema = pa.DataFrameSchema(
         checks=[pa.Check(fn, name=description) for description, fn in invariants.items()])

@@ -220,3 +220,16 @@ def test_calls_still_waiting_when_the_build_stops_its_workers_stop_waiting():
     waiting.join()
     assert [str(error) for error in outcome] == [
         "the build's workers were stopped after an error elsewhere in the build"]
+
+
+def test_forked_workers_read_the_result_cache_through_connections_of_their_own(tmp_path):
+    from flows.cache import ResultCache
+
+    store = ResultCache(tmp_path / "results.sqlite")
+    store.put_many("nlp", {str(n): n * n for n in range(20)})
+    read = list(workers.each_forked(lambda n: (os.getpid(), store.get_many("nlp", [str(n)])), range(20), 2))
+    assert [found for _, found in read] == [{str(n): n * n} for n in range(20)]
+    assert os.getpid() not in {pid for pid, _ in read}
+    store.put_many("nlp", {"after": 1})  # the flow's own connection still works
+    assert store.get_many("nlp", ["after", "3"]) == {"after": 1, "3": 9}
+    store.close()
