@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from collections import Counter, deque
-from collections.abc import Callable
-from contextlib import closing, contextmanager
+from contextlib import closing
 from importlib import metadata
 from operator import itemgetter
 from pathlib import Path
@@ -43,7 +40,7 @@ from flows.quotes import attach_speakers, extract_quotes
 from flows.records import FIELD_KEYS
 from flows.report import record_run
 from flows.shard import ShardResult, merge_stats, nest, prepare_shard, reason_kind, shard_result
-from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, SpanChecks, conform
+from schemas import MODELS, PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, SpanChecks, arrow_schema, conform
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
@@ -347,70 +344,17 @@ def flow_on(workers: int | None = None, dask_address: str | None = None):
     return build_flow.with_options(task_runner=runner)
 
 
-@contextmanager
-def api_for_workers():
-    """Dask worker processes report their task runs to the flow's Prefect API. They
-    inherit it through PREFECT_API_URL; when no server is configured, start one
-    temporary server for all (without it, every worker would start its own)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    configured = PREFECT_API_URL.value()
-    if configured:
-        with _environment("PREFECT_API_URL", configured):
-            yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start()
-    try:
-        with _environment("PREFECT_API_URL", server.api_url), \
-                temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        server.stop()
-
-
-def start_server_meanwhile(work: Callable[[], object]) -> None:
-    """Do `work` while Prefect's temporary server starts, if the flow will need one (no
-    PREFECT_API_URL). Prefect would start it at the flow's first call and wait for it,
-    with a core idle for the 7 to 25 s the server's own process takes to start."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
-
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        work()
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    # If it fails to start here, the flow's own start of it fails again and says why.
-    starting = threading.Thread(target=SubprocessASGIServer().start, daemon=True)
-    starting.start()
-    try:
-        work()
-    finally:
-        starting.join()
-
-
-def load_model_if_installed(model: str) -> None:
-    """Load the spaCy model the build will use, once per process; a missing model is
-    reported by the build itself."""
+def load_for_build(model: str) -> None:
+    """Load, once per process, what a build would otherwise load on first use: the
+    spaCy model (a missing one is reported by the build itself) and the tables' Arrow
+    schemas (Pandera imports dask.dataframe, when installed, to build the first: 1 s).
+    The CLI does it while Prefect's temporary server starts."""
+    for model_class in MODELS.values():
+        arrow_schema(model_class)
     try:
         load_pipeline(model)
     except ModelNotFound:
         pass
-
-
-@contextmanager
-def _environment(name: str, value: str):
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = previous
 
 
 def raw_digest(path: Path) -> str | None:

@@ -247,20 +247,21 @@ def run_store(args: argparse.Namespace) -> int:
 
 
 def run_build(workers: int | None, dask_address: str | None, **parameters) -> int:
-    import contextlib
-
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from flows.build import api_for_workers, flow_on, load_model_if_installed, start_server_meanwhile
+    from flows.prefect_api import reporting_api
 
-    start_server_meanwhile(lambda: load_model_if_installed(parameters["model"]))
-    distributed = bool(workers or dask_address)
-    with api_for_workers() if distributed else contextlib.nullcontext():
+    # Prefect's temporary server (if one is needed) boots while the build imports and loads its model.
+    with reporting_api() as api_ready:
+        from flows.build import flow_on, load_for_build
+
+        load_for_build(parameters["model"])
+        api_ready()
         state = flow_on(workers, dask_address)(**parameters, return_state=True)
-    if not state.is_completed():
-        print(f"newscorpus: {state.message}", file=sys.stderr)
-        return 1
-    result = state.result()
+        if not state.is_completed():
+            print(f"newscorpus: {state.message}", file=sys.stderr)
+            return 1
+        result = state.result()
     if result.changed:
         print(result.path)
     else:

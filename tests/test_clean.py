@@ -8,12 +8,15 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from flows.clean import clean_text, looks_like_title, split_paragraphs
 from flows.dates import is_date_line, parse_date
 from flows.ingest import discover_inputs, read_input
-from flows.normalise import article_fields, count_words, detect_language, lead_of
+from flows.normalise import (LANGID_WINDOW, _language_identifier, article_fields, count_words, detect_language,
+                             lead_of)
 
 from conftest import SEEDS, corpus
 
@@ -190,3 +193,33 @@ def test_languages_are_two_letter_codes_on_real_newswires():
     assert len(languages) > 900
     assert all(len(code) == 2 and code.isalpha() for code in languages)
     assert languages.count("en") / len(languages) > 0.97
+
+
+def test_language_automaton_forgets_its_start_after_the_window():
+    # What WindowedIdentifier relies on: from every pair of states, every byte sequence
+    # of LANGID_WINDOW bytes leads both to one state (checked over all pairs it can reach).
+    identifier = _language_identifier()
+    moves = np.frombuffer(identifier.tk_nextmove, dtype=np.dtype(identifier.tk_nextmove.typecode)).astype(np.int64)
+    rows = np.asarray(identifier._rowbase, dtype=np.int64)
+    states = len(rows)
+    first, second = np.arange(1, states, dtype=np.int64), np.zeros(states - 1, dtype=np.int64)
+    for step in range(LANGID_WINDOW):
+        assert len(first), f"the automaton forgets its start after {step} bytes already"
+        after_first = moves[(rows[first][:, None] + np.arange(256)).ravel()]
+        after_second = moves[(rows[second][:, None] + np.arange(256)).ravel()]
+        apart = after_first != after_second
+        pairs = np.unique(after_first[apart] * states + after_second[apart])
+        first, second = pairs // states, pairs % states
+    assert len(first) == 0
+
+
+def test_language_scores_are_py3langids_on_real_articles(bbc):
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages(_language_identifier().nb_classes)
+    wires = json.loads((corpus("reuters21578") / "json-data" / "reut2-001.json").read_text(encoding="utf-8"))
+    texts = [html.unescape(w["body"]) for w in wires if w.get("body")]
+    texts += [path.read_text(encoding="latin-1") for path in sorted(bbc.rglob("*.txt"))[::10]]
+    texts += ["", "a", "Ab", "12 345", "ÉTÉ À PARIS", "Москва", "東京", b"\xff\xfe", b"caf\xc3\xa9 \xc3"]
+    assert len(texts) > 1100
+    for text in texts:
+        assert _language_identifier().rank(text) == reference.rank(text), text

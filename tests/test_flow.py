@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -91,3 +94,24 @@ def test_the_command_line_defaults_are_the_flows_and_cost_no_pipeline_import():
                                "command_line(); print(json.dumps(list(sys.modules)))"],
                               capture_output=True, text=True, check=True).stdout
     assert not {"pandas", "prefect", "spacy"} & set(json.loads(imported))
+
+
+def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path):
+    home = tmp_path / "prefect-home"  # no profile naming an API
+    environment = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--output", str(tmp_path / "out")],
+                         env=environment | {"PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO"},
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("out/v1.0.0")
+    started = [line for line in run.stderr.splitlines() if line.startswith("Starting Prefect's temporary server")]
+    assert len(started) == 1, run.stderr
+    # Every report reached the server before it stopped, and it did stop.
+    assert "Error logging to API" not in run.stderr and "View at" not in run.stderr
+    with sqlite3.connect(home / "prefect.db") as db:
+        assert db.execute("SELECT name, state_type FROM flow_run").fetchall()[0][1] == "COMPLETED"
+        logged = db.execute("SELECT message FROM log").fetchall()
+    assert any("published" in message for message, in logged), logged
+    url = started[0].split(" on ")[1]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/health", timeout=5)

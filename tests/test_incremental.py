@@ -75,10 +75,11 @@ def _table(release, name):
 
 
 def test_shards_on_a_local_dask_cluster_give_the_same_bytes(prefect_server, tmp_path):
-    from flows.build import api_for_workers, flow_on
+    from flows.build import flow_on
+    from flows.prefect_api import reporting_api
 
     single = build_flow(sources=[str(SEEDS)], output=str(tmp_path / "single"), shard_size=2, cache=False)
-    with api_for_workers():
+    with reporting_api():
         on_dask = flow_on(workers=2)(sources=[str(SEEDS)], output=str(tmp_path / "dask"),
                                      shard_size=2, cache=False)
     assert same_data(on_dask.path, single.path)
