@@ -249,14 +249,18 @@ def run_store(args: argparse.Namespace) -> int:
 def run_build(workers: int | None, dask_address: str | None, **parameters) -> int:
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from flows.prefect_api import reporting_api
+    from flows.prefect_api import ServerDidNotStart, reporting_api
 
     # Prefect's temporary server (if one is needed) boots while the build imports and loads its model.
     with reporting_api() as api_ready:
         from flows.build import flow_on, load_for_build
 
         load_for_build(parameters["model"])
-        api_ready()
+        try:
+            api_ready()
+        except ServerDidNotStart as error:
+            print(f"newscorpus: {error}", file=sys.stderr)
+            return 1
         state = flow_on(workers, dask_address)(**parameters, return_state=True)
         if not state.is_completed():
             print(f"newscorpus: {state.message}", file=sys.stderr)

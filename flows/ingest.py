@@ -97,20 +97,24 @@ def discover_inputs(sources: list[str]) -> list[InputFile]:
 def _expand(source: str) -> list[tuple[Path, str]]:
     if glob.has_magic(source):
         base = Path(*[p for p in _literal_prefix(source)] or ["."])
-        matches = [Path(m) for m in glob.glob(source, recursive=True)]
-        files = [(m, m.relative_to(base)) for m in matches if m.is_file()]
+        files = _visible([Path(m) for m in glob.glob(source, recursive=True)], base)
         if not files:
             raise InputError(f"--source {source}: the pattern matches no files")
-    elif (path := Path(source)).is_dir():
-        base = path
-        files = [(f, f.relative_to(path)) for f in path.rglob("*") if f.is_file()]
-    elif path.is_file():
-        return [(path, path.name)]
+    elif (base := Path(source)).is_dir():
+        files = _visible(base.rglob("*"), base)
+    elif base.is_file():
+        return [(base, base.name)]
     else:
         raise InputError(f"--source {source}: no such file or folder")
     # A URI starts with the folder's own name, resolved once per source (the build's 20,000 inputs: 2.6 s).
     prefix = f"{name}/" if (name := base.resolve().name) else ""
-    return [(f, prefix + relative.as_posix()) for f, relative in files if not _hidden(relative)]
+    return [(path, prefix + relative.as_posix()) for path, relative in files]
+
+
+def _visible(paths, base: Path) -> list[tuple[Path, Path]]:
+    """(path, path relative to `base`) of the files among `paths` that are not hidden."""
+    relative = ((path, path.relative_to(base)) for path in paths if path.is_file())
+    return [(path, inside) for path, inside in relative if not _hidden(inside)]
 
 
 def _literal_prefix(pattern: str) -> list[str]:

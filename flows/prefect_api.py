@@ -22,6 +22,10 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 
+class ServerDidNotStart(RuntimeError):
+    """Prefect's temporary server exited or did not answer in time."""
+
+
 class TemporaryServer:
     """Prefect's API server (the app Prefect's own temporary server runs: no UI, no
     scheduling services) on a free loopback port, in a process of its own."""
@@ -40,11 +44,12 @@ class TemporaryServer:
                               "PREFECT__SERVER_FINAL": "1"})
 
     def wait(self, timeout: float) -> None:
-        """Return once the server answers; raise RuntimeError if it exits or `timeout` s pass."""
+        """Return once the server answers; raise ServerDidNotStart if it exits or `timeout` s pass."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Prefect's temporary server exited with code {self.process.returncode}")
+                raise ServerDidNotStart(f"Prefect's temporary server exited with code {self.process.returncode} "
+                                        "(its error is above)")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
                     if response.status == 200:
@@ -52,7 +57,7 @@ class TemporaryServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:g} s "
+        raise ServerDidNotStart(f"Prefect's temporary server did not answer within {timeout:g} s "
                            "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
 
     def stop(self) -> None:

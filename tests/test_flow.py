@@ -115,3 +115,15 @@ def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path)
     url = started[0].split(" on ")[1]
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/health", timeout=5)
+
+
+def test_a_temporary_server_that_cannot_start_is_a_clear_error(tmp_path):
+    environment = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
+    unusable = {"PREFECT_HOME": str(tmp_path / "prefect-home"),
+                "PREFECT_API_DATABASE_CONNECTION_URL": "sqlite+aiosqlite:////proc/no-such-folder/prefect.db"}
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--output", str(tmp_path / "out")],
+                         env=environment | unusable, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    # The server's own error, then what the command says of it (no traceback of its own).
+    assert run.stderr.strip().splitlines()[-1].startswith("newscorpus: Prefect's temporary server exited with code")
+    assert not (tmp_path / "out").exists()

@@ -46,6 +46,10 @@ def test_missing_source_and_empty_glob_are_clear_errors(tmp_path):
         discover_inputs([str(tmp_path / "nowhere")])
     with pytest.raises(InputError, match="matches no files"):
         discover_inputs([str(tmp_path / "*.txt")])
+    (tmp_path / ".drafts").mkdir()
+    (tmp_path / ".drafts" / "a.txt").write_text(seed_text())
+    with pytest.raises(InputError, match="matches no files"):  # files in hidden folders are no inputs
+        discover_inputs([str(tmp_path / ".dr*" / "*.txt")])
 
 
 def test_two_files_with_one_uri_are_refused(tmp_path):
