@@ -87,12 +87,11 @@ class WindowedIdentifier(LanguageIdentifier):
     def _raw_score(self, text: bytes):
         data = np.frombuffer(text, dtype=np.uint8).astype(np.uint32)
         rows = np.full(len(data), self._rowbase[0], dtype=np.uint32)
-        moves = data
         for back in range(min(LANGID_WINDOW, len(data)) - 1, -1, -1):
             # Position i reads byte i - back; positions before the text's start stay at the start state.
             moves = rows[back:] + data[:len(data) - back]
             rows[back:] = self._next_rows[moves]
-        features = self._outputs[moves]
+        features = self._outputs[moves] if len(data) else data
         visits = Counter(features[features >= 0].tolist())
         if not visits:
             return super()._raw_score(b"")  # py3langid's score of a featureless text

@@ -31,9 +31,7 @@ class TemporaryServer:
     scheduling services) on a free loopback port, in a process of its own."""
 
     def __init__(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}/api"
         prefect_folder = Path(importlib.util.find_spec("prefect").origin).parent
         self.process = subprocess.Popen(
@@ -43,23 +41,6 @@ class TemporaryServer:
             env=os.environ | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                               "PREFECT__SERVER_FINAL": "1"})
 
-    def wait(self, timeout: float) -> None:
-        """Return once the server answers; raise ServerDidNotStart if it exits or `timeout` s pass."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerDidNotStart(f"Prefect's temporary server exited with code {self.process.returncode} "
-                                        "(its error is above)")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        raise ServerDidNotStart(f"Prefect's temporary server did not answer within {timeout:g} s "
-                           "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
-
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -67,6 +48,30 @@ class TemporaryServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def free_port() -> int:
+    """A loopback port no process listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_api(url: str, server: subprocess.Popen, timeout: float, name: str = "Prefect's server") -> None:
+    """Return once the Prefect API at `url`, served by the process `server`, answers;
+    raise ServerDidNotStart if that process exits or `timeout` s pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise ServerDidNotStart(f"{name} exited with code {server.returncode} (its error is above)")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise ServerDidNotStart(f"{name} did not answer within {timeout:g} s")
 
 
 @contextmanager
@@ -94,7 +99,8 @@ def reporting_api() -> Iterator[Callable[[], None]]:
         # No UI is served: no "View at" link to it.
         with environment("PREFECT_API_URL", server.url), \
                 temporary_settings(updates={PREFECT_API_URL: server.url, PREFECT_UI_URL: ""}):
-            yield lambda: server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+            yield lambda: wait_for_api(server.url, server.process, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(),
+                                       "Prefect's temporary server")
     finally:
         if server is not None:
             _send_reports()

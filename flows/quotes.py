@@ -284,10 +284,11 @@ def _sentence_index(doc) -> tuple[list, list[int]]:
     return doc.user_data["newscorpus.sentences"]
 
 
-def _tokens_between(doc, start: int, end: int) -> list:
-    """Tokens that begin at or after `start` and before `end` (character offsets)."""
+def _tokens_between(doc, start: int, end: int):
+    """The span of tokens that begin at or after `start` and before `end` (character
+    offsets); its tokens are made only as they are read."""
     starts = token_starts(doc)
-    return list(doc[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)])
+    return doc[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
 
 
 def _inside(char: int, spans: list[tuple[int, int]]) -> bool:
@@ -537,12 +538,9 @@ def _title_between(doc, organisation: dict, person: dict) -> bool:
     """ "Culture Secretary Tessa Jowell", "Usdaw general secretary John Hannett": a
     person named right after an organisation and a title or two (nouns and adjectives,
     not "Microsoft said Bill Gates")."""
-    if person["start"] < organisation["end"]:
-        return False
-    starts = token_starts(doc)  # counted before the tokens are made: most people are far away
-    first, last = bisect.bisect_left(starts, organisation["end"]), bisect.bisect_left(starts, person["start"])
-    return last - first <= TITLE_WORDS_BEFORE_NAME and \
-        all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in doc[first:last])
+    between = _tokens_between(doc, organisation["end"], person["start"])
+    return 0 <= person["start"] - organisation["end"] and len(between) <= TITLE_WORDS_BEFORE_NAME \
+        and all(t.pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT", "CCONJ") for t in between)
 
 
 @dataclass(frozen=True)

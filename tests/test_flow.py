@@ -96,12 +96,18 @@ def test_the_command_line_defaults_are_the_flows_and_cost_no_pipeline_import():
     assert not {"pandas", "prefect", "spacy"} & set(json.loads(imported))
 
 
-def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path):
-    home = tmp_path / "prefect-home"  # no profile naming an API
+def build_without_an_api(tmp_path, **settings: str) -> subprocess.CompletedProcess:
+    """`newscorpus build` of the seeds into tmp_path/out, with no PREFECT_API_URL and a
+    Prefect home of its own (so no profile names an API either)."""
     environment = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--output", str(tmp_path / "out")],
-                         env=environment | {"PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO"},
-                         capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "flows.cli", "build", "--output", str(tmp_path / "out")],
+                          env=environment | {"PREFECT_HOME": str(tmp_path / "prefect-home"), **settings},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path):
+    run = build_without_an_api(tmp_path, PREFECT_LOGGING_LEVEL="INFO")
+    home = tmp_path / "prefect-home"
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith("out/v1.0.0")
     started = [line for line in run.stderr.splitlines() if line.startswith("Starting Prefect's temporary server")]
@@ -118,11 +124,8 @@ def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path)
 
 
 def test_a_temporary_server_that_cannot_start_is_a_clear_error(tmp_path):
-    environment = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
-    unusable = {"PREFECT_HOME": str(tmp_path / "prefect-home"),
-                "PREFECT_API_DATABASE_CONNECTION_URL": "sqlite+aiosqlite:////proc/no-such-folder/prefect.db"}
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--output", str(tmp_path / "out")],
-                         env=environment | unusable, capture_output=True, text=True, timeout=300)
+    run = build_without_an_api(
+        tmp_path, PREFECT_API_DATABASE_CONNECTION_URL="sqlite+aiosqlite:////proc/no-such-folder/prefect.db")
     assert run.returncode == 1
     # The server's own error, then what the command says of it (no traceback of its own).
     assert run.stderr.strip().splitlines()[-1].startswith("newscorpus: Prefect's temporary server exited with code")

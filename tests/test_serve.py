@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import httpx
 import pytest
 
+from flows.prefect_api import ServerDidNotStart, free_port, wait_for_api
 from flows.report import STAGE_COUNTS_KEY, SUMMARY_KEY
 from flows.serve import deployment_parameters
 
@@ -140,23 +139,11 @@ def group_outlives(process: subprocess.Popen, seconds: float) -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_for_health(api: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"the server exited:\n{tail(log)}"
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"no answer from {api}/health after {SERVER_START_SECONDS} s:\n{tail(log)}")
+    try:
+        wait_for_api(api, server, SERVER_START_SECONDS)
+    except ServerDidNotStart as failure:
+        pytest.fail(f"{failure}:\n{tail(log)}")
 
 
 def wait_for_deployment(client, serve: subprocess.Popen, log: Path):
