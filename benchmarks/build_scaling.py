@@ -54,11 +54,11 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from flows.build import deduplicate
-from flows.dedupe import exact_key
-from flows.ingest import discover_inputs
-from flows.shard import prepare_shard
-from flows.nlp import BATCH_SIZE, DEFAULT_MODEL, load_pipeline
+from flows.stages.dedupe import deduplicate
+from flows.stages.dedupe import exact_key
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.prepare import prepare_shard
+from flows.stages.parse import BATCH_SIZE, DEFAULT_MODEL, load_pipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"

@@ -8,7 +8,7 @@ the perturbed articles are near duplicates of the article they were made from, o
 of each other, which is what the near-duplicate stage has to find.
 
 The records are built directly as a DataFrame with the columns of
-`flows.shard.RECORD_COLUMNS`, WITHOUT running ingest, clean and normalise on 100,000
+`flows.stages.prepare.RECORD_COLUMNS`, WITHOUT running ingest, clean and normalise on 100,000
 files (that is the build benchmark's job, and would take far longer than what is
 timed here): `text` is the article's paragraphs as the corpus has them, joined by
 blank lines (not cleaned: Reuters' closing "Reuter" stays), `title` its title,
@@ -40,10 +40,9 @@ import pandas as pd
 import psutil
 
 from build_scaling import BBC, REUTERS, CORPORA, perturbed_articles, real_articles
-from flows.dedupe import (BANDS, NEAR_DUPLICATE_THRESHOLD, PERMUTATIONS, SHINGLE_WORDS,
-                          deduplicate_exact, deduplicate_near)
-from flows.normalise import count_words
-from flows.shard import RECORD_COLUMNS
+from flows.stages.dedupe import (BANDS, NEAR_DUPLICATE_THRESHOLD, PERMUTATIONS, SHINGLE_WORDS, deduplicate_exact, deduplicate_near)
+from flows.stages.text import count_words
+from flows.stages.prepare import RECORD_COLUMNS
 from schemas import sha256_text
 
 TARGET_SECONDS = 60

@@ -1,4 +1,4 @@
-"""Main-text extraction on the ScrapingHub article-extraction benchmark: flows.html
+"""Main-text extraction on the ScrapingHub article-extraction benchmark: flows.stages.ingest.html
 next to plain `trafilatura.extract(html)` (default settings), in the same run.
 
     .venv/bin/python benchmarks/html_extraction.py [--pages N] [--json PATH]
@@ -14,9 +14,9 @@ given the page's URL.
 
 Figures, 2026-12-01, all 181 pages (trafilatura 2.3.1, 2 cores, another engineer's
 work running at times): AEB F1 0.971 (P 0.966, R 0.976; median page F1 0.994) for
-flows.html, 0.953 (P 0.928, R 0.978; median 0.984) for plain trafilatura; bag of words
+flows.stages.ingest.html, 0.953 (P 0.928, R 0.978; median 0.984) for plain trafilatura; bag of words
 0.976 and 0.957; no empty page for either; 10.2-13.4 s and 3.5-4.3 s over three runs
-(flows.html runs trafilatura twice and reads the metadata too).
+(flows.stages.ingest.html runs trafilatura twice and reads the metadata too).
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from pathlib import Path
 
 import trafilatura
 
-from flows.html import extract_web_article
+from flows.stages.ingest.html import extract_web_article
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "scrapinghub-aeb"
 TOKEN = re.compile(r"\w+")
 SHINGLE = 4  # AEB's n
 METHODS: dict[str, Callable[[str], str | None]] = {
-    "flows.html": lambda html: extract_web_article(html).text,
+    "flows.stages.ingest.html": lambda html: extract_web_article(html).text,
     "trafilatura.extract": trafilatura.extract,
 }
 

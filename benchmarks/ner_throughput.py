@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import canonicalise, load_aliases
-from flows.ingest import discover_inputs
-from flows.mentions import extract_mentions
-from flows.nlp import BATCH_SIZE, DEFAULT_MODEL, analyse_articles, load_pipeline
-from flows.shard import prepare_shard
+from flows.stages.dedupe import deduplicate_exact, split_tables
+from flows.stages.entities.aliases import load_aliases
+from flows.stages.entities.linker import canonicalise
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.mentions import extract_mentions
+from flows.stages.parse import BATCH_SIZE, DEFAULT_MODEL, analyse_articles, load_pipeline
+from flows.stages.prepare import prepare_shard
 
 BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"
 

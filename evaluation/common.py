@@ -28,17 +28,6 @@ def read_gold(path: Path, items: str) -> list[GoldArticle]:
     return [GoldArticle(r["source_uri"], r["content_sha256"], r[items]) for r in records]
 
 
-def release_folder(release: str | None, output: Path) -> Path:
-    """A release folder, by path or version; default the newest in `output`."""
-    if release and Path(release).is_dir():
-        return Path(release)
-    version = release or (output / "LATEST").read_text(encoding="utf-8").strip()
-    folder = output / version
-    if not (folder / "manifest.json").is_file():
-        raise EvaluationError(f"no release {version} in {output}")
-    return folder
-
-
 def gold_article_ids(gold: list[GoldArticle], articles: pd.DataFrame) -> dict[str, str]:
     """article_id of every gold article in the release: {source_uri: article_id}.
 

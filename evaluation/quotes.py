@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.common import GOLD, gold_article_ids, prf, read_gold
-from flows.entities import name_key
+from flows.stages.entities.names import name_key
 
 GOLD_FILE = GOLD / "quotes_bbc.jsonl"
 COVERAGES = (0.3, 0.8)

@@ -77,11 +77,11 @@ def command_line() -> argparse.ArgumentParser:
         "measure", help="re-measure the quality figures the dataset card states",
         description="Build the BBC articles of the bundled gold with this code and the "
                     "default model, score them, and print the figures (or record them in "
-                    "evaluation/quality.json, which every release's dataset card states).")
+                    "flows/release/measured_quality.json, which every release's dataset card states).")
     measure.add_argument("--corpora", default="../shared/corpora", metavar="DIR",
                          help="folder holding the gold's corpus, bbc/ (default: %(default)s)")
     measure.add_argument("--record", action="store_true",
-                         help="write the figures to evaluation/quality.json")
+                         help="write the figures to flows/release/measured_quality.json")
     diff = commands.add_parser(
         "diff", help="what changed between two releases",
         description="Rows added, removed and changed per table (by key), and schema changes, "
@@ -126,13 +126,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from evaluation import mentions, quotes
-    from evaluation.common import EvaluationError, release_folder
+    from evaluation.common import EvaluationError
+    from flows.release.layout import NoSuchRelease, release_folder
 
     module = {"mentions": mentions, "quotes": quotes}[args.task]
     try:
         release = release_folder(args.release, Path(args.output))
         scores = module.evaluate(release, Path(args.gold) if args.gold else module.GOLD_FILE)
-    except (EvaluationError, OSError) as error:
+    except (EvaluationError, NoSuchRelease, OSError) as error:
         print(f"newscorpus: {error}", file=sys.stderr)
         return 1
     print(json.dumps(scores, indent=2) if args.json else f"{release}\n{module.format_report(scores)}")
@@ -142,7 +143,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_measure(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from evaluation.measure import QUALITY_FILE, measure, record
+    from evaluation.measure import measure, record
+    from flows.release.measured import MEASURED_FILE
 
     corpora = Path(args.corpora)
     if not (corpora / "bbc").is_dir():
@@ -153,20 +155,20 @@ def run_measure(args: argparse.Namespace) -> int:
     print(json.dumps(scores, indent=2))
     if args.record:
         record(scores)
-        print(f"recorded in {QUALITY_FILE}", file=sys.stderr)
+        print(f"recorded in {MEASURED_FILE}", file=sys.stderr)
     return 0
 
 
 def run_diff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from evaluation.common import EvaluationError, release_folder
-    from flows.changelog import diff_releases, render
+    from flows.release.changelog import diff_releases, render
+    from flows.release.layout import NoSuchRelease, release_folder
 
     try:
         old = release_folder(args.old, Path(args.output))
         new = release_folder(args.new, Path(args.output))
-    except (EvaluationError, OSError) as error:
+    except (NoSuchRelease, OSError) as error:
         print(f"newscorpus: {error}", file=sys.stderr)
         return 1
     changes = diff_releases(old, new)
@@ -179,11 +181,11 @@ def run_sql(args: argparse.Namespace) -> int:
 
     import duckdb
 
-    from evaluation.common import EvaluationError, release_folder
+    from flows.release.layout import NoSuchRelease, release_folder
 
     try:
         release = release_folder(args.release, Path(args.output))
-    except (EvaluationError, OSError) as error:
+    except (NoSuchRelease, OSError) as error:
         print(f"newscorpus: {error}", file=sys.stderr)
         return 1
     connection = duckdb.connect()
@@ -227,9 +229,8 @@ def _queries_from_stdin(release) -> list[str] | object:
 def run_store(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from evaluation.common import EvaluationError, release_folder
-    from flows.publish import point_latest, releases, version_name
-    from flows.store import StoreError, download, publish_to_store
+    from flows.release.layout import NoSuchRelease, point_latest, release_folder, releases, version_name
+    from flows.release.share import StoreError, download, upload
 
     try:
         if args.command == "download":
@@ -238,8 +239,8 @@ def run_store(args: argparse.Namespace) -> int:
             point_latest(target, version_name(releases(target)[-1]))  # for sql, evaluate, diff
             print(release)
             return 0
-        entry = publish_to_store(release_folder(args.version, Path(args.output)), args.to)
-    except (StoreError, EvaluationError) as error:
+        entry = upload(release_folder(args.version, Path(args.output)), args.to)
+    except (StoreError, NoSuchRelease) as error:
         print(f"newscorpus: {error}", file=sys.stderr)
         return 1
     print(f"{entry['version']}: {entry['archive']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']})")
@@ -249,13 +250,14 @@ def run_store(args: argparse.Namespace) -> int:
 def run_build(workers: int | None, dask_address: str | None, **parameters) -> int:
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from flows.prefect_api import ServerDidNotStart, reporting_api
+    from flows.runtime.prefect_api import ServerDidNotStart, reporting_api
 
     # Prefect's temporary server (if one is needed) boots while the build imports and loads its model.
     with reporting_api() as api_ready:
-        from flows.build import flow_on, load_for_build
+        from flows.build import flow_on
+        from flows.pipeline import warm_up
 
-        load_for_build(parameters["model"])
+        warm_up(parameters["model"])
         try:
             api_ready()
         except ServerDidNotStart as error:
@@ -323,7 +325,7 @@ def _share(text: str) -> float:
 
 
 def _field_mapping(text: str) -> tuple[str, str]:
-    from flows.records import RECORD_FIELDS
+    from flows.stages.ingest.formats import RECORD_FIELDS
 
     name, _, key = text.partition("=")
     if name not in RECORD_FIELDS or not key:

@@ -43,13 +43,13 @@ def prefect_server():
 
 def build_tables(*sources, alias_files=()) -> dict:
     """Every table of a release for `sources`, by the flow's stage functions without Prefect."""
-    from flows.build import build_tables as build
+    from flows.pipeline import build_tables as build
 
     return build(list(sources), alias_files=list(alias_files))
 
 
 def analysed_tables(articles, alias_files=()) -> dict:
     """mentions, entities and quotes of `articles`."""
-    from flows.build import analyse_tables
+    from flows.pipeline import analyse_tables
 
     return analyse_tables(articles, alias_files=list(alias_files))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 
-from flows.changelog import diff_schema
+from flows.release.changelog import diff_schema
 from flows.cli import main
 
 from test_publish import publish, seed_tables

@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from flows.clean import clean_text, looks_like_title, split_paragraphs
-from flows.dates import is_date_line, parse_date
-from flows.ingest import discover_inputs, read_input
-from flows.normalise import (LANGID_WINDOW, _language_identifier, article_fields, count_words, detect_language,
-                             lead_of)
+from flows.stages.clean import clean_text, looks_like_title, split_paragraphs
+from flows.stages.normalise.dates import is_date_line, parse_date
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.ingest.read import read_input
+from flows.stages.normalise.lead import lead_of
+from flows.stages.normalise.fields import article_fields
+from flows.stages.normalise.language import LANGID_WINDOW, _language_identifier, detect_language
+from flows.stages.text import count_words
 
 from conftest import SEEDS, corpus
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from frictionless import validate
 
-from flows.datapackage import datapackage
-from flows.publish import publish_release, read_manifest
+from flows.release.datapackage import datapackage
+from flows.release.layout import read_manifest
+from flows.release.publish import publish_release
 from schemas import MODELS, PRIMARY_KEYS, arrow_schema
 
 from conftest import SEEDS, build_tables

@@ -14,10 +14,9 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from flows.dedupe import (NEAR_DUPLICATE_THRESHOLD, SHINGLE_WORDS, article_id_for, deduplicate_exact,
-                          deduplicate_near, exact_key, split_tables, words_of)
-from flows.ingest import discover_inputs
-from flows.shard import RECORD_COLUMNS, prepare_shard
+from flows.stages.dedupe import (NEAR_DUPLICATE_THRESHOLD, SHINGLE_WORDS, article_id_for, deduplicate_exact, deduplicate_near, exact_key, split_tables, words_of)
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.prepare import RECORD_COLUMNS, prepare_shard
 from schemas import Sources, conform
 
 from conftest import SEEDS
@@ -304,7 +303,7 @@ def test_the_same_input_in_any_order_gives_the_same_output():
 
 def test_hashes_do_not_depend_on_the_process():
     # Python's hash() of str and bytes is salted per process; dedupe must not use it.
-    program = ("from flows.dedupe import *; s, o, _ = shingles_of(['The same story, told twice.']); "
+    program = ("from flows.stages.dedupe import *; s, o, _ = shingles_of(['The same story, told twice.']); "
                "print(minhash_signatures(s, o).tobytes().hex())")
     outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.entities import ALSO_KNOWN_AS, AliasFileError, _may_say_also_known_as, load_aliases, name_key
-from flows.ingest import discover_inputs
-from flows.mentions import mend_span
-from flows.nlp import load_pipeline
-from flows.shard import prepare_shard
+from flows.stages.dedupe import deduplicate_exact, split_tables
+from flows.stages.entities.aliases import AliasFileError, load_aliases
+from flows.stages.entities.names import ALSO_KNOWN_AS, _may_say_also_known_as, name_key
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.mentions import mend_span
+from flows.stages.parse import load_pipeline
+from flows.stages.prepare import prepare_shard
 
 from conftest import SEEDS, analysed_tables
 
@@ -210,7 +211,7 @@ def test_name_keys():
 
 
 def test_model_by_name_and_clear_error_for_a_missing_one():
-    from flows.nlp import ModelNotFound
+    from flows.stages.parse import ModelNotFound
 
     assert load_pipeline().meta["version"] == "3.8.0"
     with pytest.raises(ModelNotFound, match="not installed"):

@@ -9,9 +9,11 @@ import pytest
 from evaluation.common import EvaluationError, read_gold
 from evaluation.mentions import GOLD_FILE as GOLD_MENTIONS, merge_scores
 from evaluation.mentions import evaluate as evaluate_mentions
-from evaluation.measure import measure, recorded
-from flows.clean import clean_text
-from flows.ingest import InputFile, read_input
+from evaluation.measure import measure
+from flows.release.measured import measured_quality as recorded
+from flows.stages.clean import clean_text
+from flows.stages.ingest.discover import InputFile
+from flows.stages.ingest.read import read_input
 from schemas import sha256_text
 
 from conftest import CORPORA

@@ -17,7 +17,7 @@ import pytest
 
 from flows.build import build_flow
 from flows.cli import command_line, main
-from flows.publish import publish_release
+from flows.release.publish import publish_release
 
 from conftest import SEEDS, build_tables
 from test_incremental import same_data

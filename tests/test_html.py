@@ -1,4 +1,4 @@
-"""flows.html: main-article extraction, on real pages of the ScrapingHub
+"""flows.stages.ingest.html: main-article extraction, on real pages of the ScrapingHub
 article-extraction benchmark (read in place; skipped when ../shared/corpora is absent)
 and on made-up or broken HTML."""
 
@@ -14,10 +14,10 @@ import pytest
 import trafilatura
 
 from conftest import PROJECT, corpus
-from flows.html import WebArticle, extract_web_article
+from flows.stages.ingest.html import WebArticle, extract_web_article
 
 PAGES = 20  # the first pages by name: about a second and a half for both methods
-# Measured on those 20 pages (benchmarks/html_extraction.py --pages 20): flows.html
+# Measured on those 20 pages (benchmarks/html_extraction.py --pages 20): flows.stages.ingest.html
 # 0.989 AEB F1, plain trafilatura.extract 0.967.
 F1_FLOOR = 0.98
 
@@ -137,7 +137,7 @@ def test_deterministic_and_never_fetches(monkeypatch):
     key = "042bb7b5fedab6eac7db576522b89b93904c237d344bcbe14a6a5ab7f7335856"
 
     def refuse(*args, **kwargs):
-        raise AssertionError("flows.html tried to use the network")
+        raise AssertionError("flows.stages.ingest.html tried to use the network")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)

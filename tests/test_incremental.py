@@ -76,7 +76,7 @@ def _table(release, name):
 
 def test_shards_on_a_local_dask_cluster_give_the_same_bytes(prefect_server, tmp_path):
     from flows.build import flow_on
-    from flows.prefect_api import reporting_api
+    from flows.runtime.prefect_api import reporting_api
 
     single = build_flow(sources=[str(SEEDS)], output=str(tmp_path / "single"), shard_size=2, cache=False)
     with reporting_api():

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from flows.ingest import InputError, InputFile, decode, discover_inputs, read_input
+from flows.stages.ingest.decode import decode
+from flows.stages.ingest.discover import InputError, InputFile, discover_inputs
+from flows.stages.ingest.read import read_input
 
 from conftest import SEEDS
 
@@ -129,7 +131,7 @@ def test_a_file_of_many_articles_is_rejected_before_it_reaches_the_parser(bbc, t
     text or need gigabytes for it: the input is rejected and the rest of the shard goes on."""
     import pandas as pd
 
-    from flows.shard import prepare_shard
+    from flows.stages.prepare import prepare_shard
 
     bodies = [path.read_text(encoding="latin-1") for path in sorted((bbc / "politics").glob("*.txt"))]
     (tmp_path / "collection.txt").write_text("\n\n".join(bodies[:200]), encoding="utf-8")
@@ -149,7 +151,7 @@ def test_a_file_of_many_articles_is_rejected_before_it_reaches_the_parser(bbc, t
     ("word " * 19_999, True),
 ])
 def test_the_longest_article_text(text, fits):
-    from flows.ingest import Rejected, require_article_length
+    from flows.stages.ingest.decode import Rejected, require_article_length
 
     if fits:
         require_article_length(text)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from flows.plots import write_plots
+from flows.release.plots import write_plots
 
 from conftest import SEEDS, build_tables
 

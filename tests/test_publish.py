@@ -10,12 +10,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from flows.build import provenance
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.ingest import discover_inputs
-from flows.publish import (PARQUET_OPTIONS, TableWriter, classify_change, csv_column, csv_value, publish_release,
-                           releases, to_arrow)
-from flows.shard import merge_stats, prepare_shard
+from flows.release.provenance import provenance
+from flows.stages.dedupe import deduplicate_exact, split_tables
+from flows.stages.ingest.discover import discover_inputs
+from flows.release.layout import releases
+from flows.release.publish import classify_change, publish_release
+from flows.release.writer import PARQUET_OPTIONS, TableWriter, csv_column, csv_value, to_arrow
+from flows.stages.prepare import merge_stats, prepare_shard
 
 from conftest import SEEDS, build_tables
 
@@ -52,7 +53,7 @@ def test_first_release_layout_and_checksums(tmp_path):
 
 
 def test_dataset_card_states_contents_rejections_and_measured_quality(tmp_path):
-    from evaluation.measure import recorded
+    from flows.release.measured import measured_quality as recorded
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "blank.txt").write_text("   \n", encoding="utf-8")
@@ -153,7 +154,7 @@ def test_leftovers_of_a_killed_build_are_cleared_and_never_count(tmp_path):
 
 
 def test_a_failed_critical_expectation_blocks_the_release(tmp_path):
-    from flows.quality import QualityCheckFailed
+    from flows.release.expectations import QualityCheckFailed
 
     tables, info = seed_tables()
     publish(tables, info, tmp_path)

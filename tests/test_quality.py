@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from flows.quality import QualityCheckFailed, check_quality
+from flows.release.expectations import QualityCheckFailed, check_quality
 from schemas import ReleaseCheckFailed
 
 from conftest import PROJECT, SEEDS, build_tables
@@ -124,7 +124,7 @@ def test_few_resolved_speakers_are_reported_without_blocking(seed_tables, tmp_pa
 
 
 def test_importing_the_module_does_not_import_great_expectations():
-    probe = "import sys, flows.quality; print('great_expectations' in sys.modules)"
+    probe = "import sys, flows.release.expectations; print('great_expectations' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT,
                          capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"

@@ -10,9 +10,10 @@ import pytest
 
 from evaluation.common import read_gold
 from evaluation.quotes import GOLD_FILE, match
-from flows.clean import clean_text
-from flows.ingest import InputFile, read_input
-from flows.quotes import quoted_spans
+from flows.stages.clean import clean_text
+from flows.stages.ingest.discover import InputFile
+from flows.stages.ingest.read import read_input
+from flows.stages.quotes.extract import quoted_spans
 from schemas import ReleaseCheckFailed, validate_release
 
 from conftest import CORPORA, SEEDS, build_tables

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from flows.publish import publish_release
+from flows.release.publish import publish_release
 
 from conftest import SEEDS, build_tables
 
@@ -66,7 +66,7 @@ def test_sql_command_as_written(seeds_release):
 
 
 def test_quality_figures_are_the_recorded_ones():
-    from evaluation.measure import recorded
+    from flows.release.measured import measured_quality as recorded
 
     quality = recorded()
     mentions, tuning, blind = quality["mentions"], quality["quotes"], quality["quotes, confirmation"]

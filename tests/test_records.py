@@ -11,9 +11,10 @@ import json
 import pandas as pd
 import pytest
 
-from flows.ingest import MIN_WORDS, discover_inputs
-from flows.normalise import count_words
-from flows.shard import prepare_shard
+from flows.stages.ingest.decode import MIN_WORDS
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.text import count_words
+from flows.stages.prepare import prepare_shard
 
 from conftest import corpus
 
@@ -21,7 +22,7 @@ BBC_FILES = ["business/001.txt", "politics/012.txt", "tech/100.txt"]
 
 
 def records(*sources, fields=None) -> pd.DataFrame:
-    from flows.build import field_keys
+    from flows.stages.ingest.formats import field_keys
 
     return prepare_shard(discover_inputs([str(s) for s in sources]), field_keys(fields)).records
 
@@ -121,7 +122,7 @@ def test_gzip_files_and_a_truncated_one(bbc, tmp_path):
 
 
 def test_a_gzip_bomb_is_rejected_and_the_rest_loads(bbc, tmp_path, monkeypatch):
-    monkeypatch.setattr("flows.records.MAX_DECOMPRESSED_BYTES", 10 ** 6)
+    monkeypatch.setattr("flows.stages.ingest.formats.MAX_DECOMPRESSED_BYTES", 10 ** 6)
     (tmp_path / "bomb.jsonl.gz").write_bytes(gzip.compress(b"{" + b" " * 2 * 10 ** 6, mtime=0))
     (tmp_path / "article.txt.gz").write_bytes(gzip.compress((bbc / BBC_FILES[0]).read_bytes(), mtime=0))
     table = records(tmp_path)

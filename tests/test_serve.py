@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.prefect_api import ServerDidNotStart, free_port, wait_for_api
-from flows.report import STAGE_COUNTS_KEY, SUMMARY_KEY
+from flows.runtime.prefect_api import ServerDidNotStart, free_port, wait_for_api
+from flows.runtime.report import STAGE_COUNTS_KEY, SUMMARY_KEY
 from flows.serve import deployment_parameters
 
 from conftest import SEEDS

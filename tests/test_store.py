@@ -21,8 +21,8 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from flows.publish import write_checksums
-from flows.store import INDEX, StoreError, download, pack, publish_to_store
+from flows.release.publish import write_checksums
+from flows.release.share import INDEX, StoreError, download, pack, upload
 
 from conftest import SEEDS
 from test_publish import publish, seed_tables
@@ -122,7 +122,7 @@ def test_packing_twice_gives_identical_normalised_archives(releases, tmp_path):
 def test_round_trip_over_http(releases, tmp_path, serve, capsys):
     release = releases[0]
     www = tmp_path / "www"
-    entry = publish_to_store(release, str(www / "store"))
+    entry = upload(release, str(www / "store"))
     archive = www / "store" / "newscorpus-v1.0.0.tar.gz"
     assert entry == {"version": "v1.0.0", "archive": archive.name,
                      "bytes": archive.stat().st_size,
@@ -143,8 +143,8 @@ def test_round_trip_over_http(releases, tmp_path, serve, capsys):
 
 def test_two_versions_are_indexed_in_order_and_both_downloadable(releases, tmp_path, serve):
     store = tmp_path / "store"
-    publish_to_store(releases[0], str(store))
-    second = publish_to_store(releases[1], str(store))
+    upload(releases[0], str(store))
+    second = upload(releases[1], str(store))
     assert second["previous_version"] == "v1.0.0"
     index = read_index(store)
     assert index["latest"] == "v1.1.0"
@@ -159,8 +159,8 @@ def test_two_versions_are_indexed_in_order_and_both_downloadable(releases, tmp_p
 
 def test_versions_are_ordered_semantically(tmp_path):
     store = tmp_path / "store"
-    publish_to_store(minimal_release(tmp_path / "out", "v1.10.0"), str(store))
-    publish_to_store(minimal_release(tmp_path / "out", "v1.9.0"), str(store))
+    upload(minimal_release(tmp_path / "out", "v1.10.0"), str(store))
+    upload(minimal_release(tmp_path / "out", "v1.9.0"), str(store))
     index = read_index(store)
     assert index["latest"] == "v1.10.0"
     assert [(e["version"], e["previous_version"]) for e in index["releases"]] == [
@@ -169,7 +169,7 @@ def test_versions_are_ordered_semantically(tmp_path):
 
 def test_a_corrupted_archive_is_refused_and_leaves_nothing(releases, tmp_path, serve):
     store = tmp_path / "store"
-    publish_to_store(releases[0], str(store))
+    upload(releases[0], str(store))
     archive = store / "newscorpus-v1.0.0.tar.gz"
     data = bytearray(archive.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -187,7 +187,7 @@ def test_a_corrupted_archive_is_refused_and_leaves_nothing(releases, tmp_path, s
 ])
 def test_a_wrong_index_entry_is_refused(releases, tmp_path, serve, field, wrong, message):
     store = tmp_path / "store"
-    publish_to_store(releases[0], str(store))
+    upload(releases[0], str(store))
     index = read_index(store)
     index["releases"][0][field] = wrong(index["releases"][0])
     (store / INDEX).write_text(json.dumps(index))
@@ -254,7 +254,7 @@ def test_a_release_not_matching_its_checksums_is_refused(releases, tmp_path, tam
     tamper(release)
     store, target = tmp_path / "store", tmp_path / "data"
     with pytest.raises(StoreError, match=f"does not match its SHA256SUMS.*{problem}"):
-        publish_to_store(release, str(store))
+        upload(release, str(store))
     assert not store.exists()
 
     write_index(store, pack(release, store), "v1.0.0")  # as if a store had been tampered with
@@ -267,8 +267,8 @@ def test_round_trip_through_an_fsspec_memory_store(releases, tmp_path, capsys):
     store = f"memory://newscorpus-test-{uuid.uuid4().hex}/releases"
     fs, root = fsspec.url_to_fs(store)
     try:
-        publish_to_store(releases[0], store)
-        publish_to_store(releases[1], store)
+        upload(releases[0], store)
+        upload(releases[1], store)
         assert sorted(fs.ls(root, detail=False)) == [f"{root}/newscorpus-v1.0.0.tar.gz",
                                        f"{root}/newscorpus-v1.1.0.tar.gz", f"{root}/{INDEX}"]
         path = download("latest", store, tmp_path / "data", progress=False)
@@ -281,14 +281,14 @@ def test_round_trip_through_an_fsspec_memory_store(releases, tmp_path, capsys):
 def test_republishing_is_a_no_op_and_a_changed_version_is_refused(tmp_path):
     store = tmp_path / "store"
     release = minimal_release(tmp_path / "out", "v1.0.0")
-    entry = publish_to_store(release, str(store))
+    entry = upload(release, str(store))
     published = contents(store)
-    assert publish_to_store(release, str(store)) == entry
+    assert upload(release, str(store)) == entry
     assert contents(store) == published
 
     changed = minimal_release(tmp_path / "other", "v1.0.0", note="different rows")
     with pytest.raises(StoreError, match="already published .* with different contents"):
-        publish_to_store(changed, str(store))
+        upload(changed, str(store))
     assert contents(store) == published
 
 
@@ -302,7 +302,7 @@ def test_download_problems_are_reported_clearly(releases, tmp_path, serve):
     with pytest.raises(StoreError, match="is not a valid newscorpus release index"):
         download("latest", url, target, progress=False)
     (store / INDEX).unlink()
-    publish_to_store(releases[0], str(store))
+    upload(releases[0], str(store))
     with pytest.raises(StoreError, match="v9.9.9 is not in the store .* it has v1.0.0"):
         download("v9.9.9", url, target, progress=False)
     with pytest.raises(StoreError, match="neither 'latest' nor like v1.2.3"):
@@ -317,11 +317,11 @@ def test_download_problems_are_reported_clearly(releases, tmp_path, serve):
 
 def test_unusable_stores_are_reported_clearly(releases):
     with pytest.raises(StoreError, match="http.s. stores are read-only"):
-        publish_to_store(releases[0], "https://example.org/store")
+        upload(releases[0], "https://example.org/store")
     with pytest.raises(StoreError, match="cannot open store 'nosuchprotocol://x'"):
-        publish_to_store(releases[0], "nosuchprotocol://x")
+        upload(releases[0], "nosuchprotocol://x")
     with pytest.raises(StoreError, match="is not a release"):
-        publish_to_store(releases[0].parent, "memory://unused")
+        upload(releases[0].parent, "memory://unused")
 
 
 def test_publish_and_download_commands_round_trip_over_http(releases, tmp_path, serve, capsys):
@@ -343,7 +343,7 @@ def test_publish_and_download_commands_round_trip_over_http(releases, tmp_path, 
 
 def test_odd_urls_and_foreign_archive_names_are_refused(releases, tmp_path, serve):
     store, target = tmp_path / "my store", tmp_path / "data"
-    publish_to_store(releases[0], str(store))
+    upload(releases[0], str(store))
     root = serve(tmp_path)
     # A folder with a space in its name is reached percent-encoded.
     assert download("latest", f"{root}/my store", target, progress=False).name == "v1.0.0"

@@ -6,9 +6,9 @@ import pandas as pd
 import pyarrow
 import pytest
 
-from flows.dedupe import deduplicate_exact, split_tables
-from flows.ingest import discover_inputs
-from flows.shard import prepare_shard
+from flows.stages.dedupe import deduplicate_exact, split_tables
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.prepare import prepare_shard
 from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, arrow_schema, validate_release
 from schemas.tables import MODELS
 

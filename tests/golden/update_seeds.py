@@ -9,9 +9,10 @@ expected output for each seed, and the test fails when the code departs from it.
 import json
 from pathlib import Path
 
-from flows.clean import clean_text
-from flows.ingest import discover_inputs, read_input
-from flows.normalise import article_fields
+from flows.stages.clean import clean_text
+from flows.stages.ingest.discover import discover_inputs
+from flows.stages.ingest.read import read_input
+from flows.stages.normalise.fields import article_fields
 
 HERE = Path(__file__).resolve().parent
 SEEDS = HERE.parent.parent / "seeds"
