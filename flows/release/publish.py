@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 import pyarrow.parquet as pq
 
 from flows.release.card import render_card

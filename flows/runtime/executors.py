@@ -28,6 +28,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -220,7 +221,7 @@ class ForkPool:
 
 
 def _serve(tasks, results, inherit: Callable | None, limit: int | None) -> None:
-    """A pool process: run jobs until told to stop, or `limit` of them."""
+    """A pool process: run jobs until told to stop, or `limit` of them, then exit."""
     _start_process()
     for _ in itertools.count() if limit is None else range(limit):
         job = tasks.get()
@@ -237,6 +238,18 @@ def _serve(tasks, results, inherit: Callable | None, limit: int | None) -> None:
         except Exception as error:  # a result that cannot be sent must still answer its caller
             payload = pickle.dumps(("error", _sendable(error, function)), protocol=5)
         results.put((number, payload))
+    _exit(results)
+
+
+def _exit(results) -> None:
+    """Exit once every result is sent, without the exit hooks inherited from the parent:
+    Prefect's fail in a fork (an AssertionError, so exit code 1 for a process that did
+    all its work)."""
+    results.close()
+    results.join_thread()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def fork_map(function: Callable, jobs: Iterable, processes: int) -> Iterator:

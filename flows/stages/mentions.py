@@ -14,27 +14,14 @@ import bisect
 import hashlib
 import re
 
+from flows.stages.lexicons import words
 from flows.stages.parse import doc_text, token_starts
 from flows.stages.people import is_first_name, is_person_noun
 from schemas.tables import NAMED_LABELS
 
 
 # Words that open a PERSON span without being part of the name.
-TITLES = {
-    "mr", "mrs", "ms", "miss", "mx", "dr", "rt", "hon", "sir", "dame", "lord", "lady", "prof", "professor",
-    "president", "vice", "prime", "minister", "premier", "chancellor", "secretary", "senator",
-    "sen", "rep", "representative", "congressman", "congresswoman", "governor", "gov", "mayor",
-    "king", "queen", "prince", "princess", "pope", "sheikh", "sheik", "emir", "ayatollah",
-    "imam", "cardinal", "archbishop", "bishop", "rev", "reverend", "father", "judge", "justice",
-    "general", "gen", "major", "maj", "colonel", "col", "lieutenant", "lt", "captain", "capt",
-    "commander", "cmdr", "admiral", "adm", "sergeant", "sgt", "brigadier", "marshal", "field",
-    "corporal", "cpl", "private", "pvt", "chief", "deputy", "foreign", "defence", "defense",
-    "home", "interior", "health", "finance", "culture", "education", "trade", "spokesman",
-    "spokeswoman", "spokesperson", "chairman", "chairwoman", "director", "ceo", "coach",
-    "manager", "striker", "midfielder", "defender", "goalkeeper", "skipper", "captain",
-    "leader", "ambassador", "envoy", "commissioner", "inspector", "detective", "officer",
-    "us", "u.s.", "uk", "army", "state", "shadow", "former", "late", "then", "acting",
-}
+TITLES = words("person_titles") | words("name_openers")
 _HONORIFIC = r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame|Lord|Lady)\.?\s+"
 HONORIFIC_BEFORE = re.compile(_HONORIFIC + r"$")
 HONORIFIC_OPENING = re.compile(_HONORIFIC + r"(?=\S)")
