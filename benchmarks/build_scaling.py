@@ -54,11 +54,10 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from flows.stages.dedupe import deduplicate
-from flows.stages.dedupe import exact_key
+from flows.stages.dedupe import deduplicate, exact_key
 from flows.stages.ingest.discover import discover_inputs
-from flows.stages.prepare import prepare_shard
 from flows.stages.parse import BATCH_SIZE, DEFAULT_MODEL, load_pipeline
+from flows.stages.prepare import prepare_shard
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from flows.runtime.executors import local_executor
 from flows.stages.dedupe import deduplicate_exact, split_tables
 from flows.stages.entities.aliases import load_aliases
 from flows.stages.entities.linker import canonicalise
@@ -37,7 +38,8 @@ def bare_parse(texts: list[str], model: str, processes: int) -> float:
 
 def stage(articles: pd.DataFrame, model: str, processes: int) -> tuple[float, int, int]:
     started = time.perf_counter()
-    rows = analyse_articles(articles, {"mentions": extract_mentions}, model, processes)["mentions"]
+    with local_executor(processes) as executor:
+        rows = analyse_articles(articles, {"mentions": extract_mentions}, model, executor.map)["mentions"]
     mentions, entities = canonicalise(pd.DataFrame(rows), articles, load_aliases())
     return time.perf_counter() - started, len(mentions), len(entities)
 

@@ -18,7 +18,7 @@ PREFECT_DEFAULTS = {
 def main(argv: list[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     if args.command in ("publish", "download"):
-        return run_store(args)
+        return run_share(args)
     if args.command == "evaluate":
         return run_evaluate(args)
     if args.command == "measure":
@@ -226,7 +226,7 @@ def _queries_from_stdin(release) -> list[str] | object:
     return prompted()
 
 
-def run_store(args: argparse.Namespace) -> int:
+def run_share(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flows.release.layout import NoSuchRelease, point_latest, release_folder, releases, version_name

@@ -50,7 +50,7 @@ class TableWriter:
 
     def write_table(self, table: pyarrow.Table, csv_rows: str | None = None) -> None:
         """Append rows as to_arrow makes them; `csv_rows` is csv_text(table), when it
-        was made elsewhere (in a worker process)."""
+        was made elsewhere (in a forked process)."""
         self._csv_file.write(csv_text(table) if csv_rows is None else csv_rows)
         self._pending.append(table)
         self.rows += len(table)

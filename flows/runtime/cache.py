@@ -26,7 +26,7 @@ BATCH = 500  # keys per SQL query: SQLite limits the number of parameters
 
 class ResultCache:
     """The cache file, through a connection per process: a connection opened before a
-    fork must not be used after it (SQLite's rule), so a worker forked from the flow
+    fork must not be used after it (SQLite's rule), so a process forked from the flow
     opens its own on first use and leaves the inherited one alone."""
 
     def __init__(self, path: Path):

@@ -47,7 +47,8 @@ class Cue:
         return self.head.lemma_
 
 
-@rule("seeds/003_9afdfb6f5bdbdf88.txt", "according to", cue="according to")
+@rule("seeds/003_9afdfb6f5bdbdf88.txt", "According to human rights watchdog Amnesty International", kind="indirect",
+      cue="According to", speaker="Amnesty International")
 def according_to(token) -> Cue | None:
     """ "according to X": two tokens; X is the speaker."""
     doc = token.doc
@@ -56,7 +57,7 @@ def according_to(token) -> Cue | None:
     return None
 
 
-@rule("seeds/001_3a4f165f839e8a51.txt", "Jeff Davis said", cue="said")
+@rule("seeds/001_3a4f165f839e8a51.txt", "Russia has been very helpful", kind="direct", cue="said", speaker="Jeff Davis")
 def reporting_verb(token) -> Cue | None:
     """A verb of the lexicon, with its particle where it needs one ("points out")."""
     lemma = token.lemma_.lower()
@@ -69,7 +70,7 @@ def reporting_verb(token) -> Cue | None:
     return _verb_cue(token)
 
 
-@rule("bbc/tech/300.txt", "made it clear", cue="made")
+@rule("bbc/business/091.txt", "the agency made it clear", kind="indirect", cue="made", speaker="the agency")
 def reporting_phrase(token) -> Cue | None:
     """ "made it clear", "expressed concern", "voiced their concern", "As ... put it:"
     report speech too; the verb is the cue."""

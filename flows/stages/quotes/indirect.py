@@ -17,9 +17,11 @@ MIN_CLAUSE_TOKENS = 3
 MIN_CLAUSE_CHARS = 12
 
 
-@rule("seeds/001_3a4f165f839e8a51.txt", "said that", kind="indirect")
+@rule("seeds/002_655390921e1c2ba6.txt", "The media reports have maintained that", kind="indirect", cue="maintained",
+      speaker="The media reports")
 def reported_clause(cue: Cue) -> tuple[int, int] | None:
-    """ "X said (that) ...", "X warned that ...": the clause the verb takes."""
+    """ "The media reports have maintained that the Syrian forces ... progressed
+    southeast": the clause the verb takes, with or without "that"."""
     verb = cue.head
     clauses = [c for c in verb.children if c.dep_ == "ccomp"]
     if not clauses:
@@ -39,7 +41,8 @@ def reported_clause(cue: Cue) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
-@rule("seeds/002_655390921e1c2ba6.txt", "points out Reuters", kind="indirect", speaker="Reuters")
+@rule("seeds/003_9afdfb6f5bdbdf88.txt", "with its regional allies, points out Reuters", kind="indirect", cue="points out",
+      speaker="Reuters")
 def clause_before_final_cue(cue: Cue) -> tuple[int, int] | None:
     """ "..., points out Reuters.", "..., says the ministry.": the sentence before the cue."""
     verb = cue.head
@@ -52,10 +55,11 @@ def clause_before_final_cue(cue: Cue) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
-@rule("bbc/tech/301.txt", "By contrast, says Mr Cox", kind="indirect", speaker="Mr Cox")
+@rule("bbc/politics/367.txt", "The Tories, he said, can cut crime", kind="indirect", cue="said", speaker="he",
+      text="can cut crime")
 def clause_after_parenthetical_cue(cue: Cue) -> tuple[int, int] | None:
-    """ "Before now, he said, Apple has been seen as a premium brand", "By contrast, says
-    Mr Cox, the Mac mini is almost disposable": a cue set off by commas inside the
+    """ "The Tories, he said, can cut crime and improve public services", "By contrast,
+    says Mr Cox, the Mac mini is almost disposable": a cue set off by commas inside the
     clause it reports speaks for the words after the second comma."""
     verb = cue.head
     if verb.dep_ != "parataxis":
@@ -72,7 +76,7 @@ def clause_after_parenthetical_cue(cue: Cue) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
-@rule("seeds/003_9afdfb6f5bdbdf88.txt", "according to", kind="indirect", cue="according to")
+@rule("bbc/business/345.txt", "Tourism is a vital to many", kind="indirect", cue="according to", text="Tourism is a vital")
 def according_clause(cue: Cue) -> tuple[int, int] | None:
     """ "According to X, ...", "..., according to X": the longer side of the sentence."""
     according = cue.head

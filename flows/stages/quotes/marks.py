@@ -108,10 +108,10 @@ def kind_of_quote(doc, start: int, end: int, quoted: list[tuple[int, int]]) -> s
     return "partial"
 
 
-@rule("bbc/entertainment/117.txt", "Ray", not_quoted="Ray")
+@rule("bbc/business/478.txt", "what are called", not_quoted="qualified industrial zones")
 def quoted_title(text: str, start: int, end: int) -> bool:
-    """ 'the film "Ray"', 'a campaign called "..."': a title or a name after a word
-    that says so, unless it ends like a statement."""
+    """ 'what are called "qualified industrial zones"', 'the film "..."': a title, a
+    name or a term after a word that says so, unless it ends like a statement."""
     before = text[max(0, start - TITLE_CUE_CHARS):start - 1]
     return TITLE_CUES.search(before) is not None and not re.search(r"[.!?,]$", text[start:end])
 
@@ -124,13 +124,14 @@ def nickname(text: str, start: int, end: int) -> bool:
         and re.match(r"\s[A-Z]", text[end + 1:end + 3]) is not None
 
 
-@rule("bbc/politics/400.txt", "Winter of Discontent", not_quoted="Winter of Discontent")
+@rule("bbc/tech/170.txt", "Games aimed at", not_quoted="casual players")
 def scare_quote(text: str, start: int, end: int, reported: bool) -> bool:
-    """A word or two in quotation marks in a sentence that reports nobody's words."""
+    """ 'Games aimed at "casual players"': a word or two in quotation marks in a sentence
+    that reports nobody's words."""
     return len(text[start:end].split()) <= MAX_SCARE_WORDS and not reported
 
 
-@rule("seeds/001_3a4f165f839e8a51.txt", "Russia has been very helpful", kind="direct")
+@rule("seeds/004_fc3749eefbad87f8.txt", "This constitutes a threat to security", kind="direct", speaker="Masoud Barzani")
 def direct_quote(doc, start: int, end: int) -> bool:
     """A statement of its own: it opens a paragraph, follows a colon or a finished
     sentence, or a reporting verb ('he said "..."'), and is not lower-case; or it is a

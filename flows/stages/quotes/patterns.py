@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flows.stages.parse import doc_text
-from flows.stages.quotes import cues, indirect, speakers
-from flows.stages.quotes.cues import Cue
+from flows.stages.quotes.cues import (PHRASE_VERBS, REPORTING_VERBS, Cue, according_to, reporting_phrase,
+                                      reporting_verb)
 from flows.stages.quotes.document import sentence_of, tokens_between
+from flows.stages.quotes.indirect import (according_clause, clause_after_parenthetical_cue, clause_before_final_cue,
+                                          reported_clause)
+from flows.stages.quotes.speakers import according_to_object, speaker_of_verb
 
 # A finished sentence is attributed only by words right after it ('"...?" asked Smith'),
 # not by a new sentence that reports something else; '"..." the company's chief
@@ -35,14 +38,13 @@ class Pattern:
     words: frozenset[str] = frozenset()  # or the words
 
 
-VERB_CLAUSES = (indirect.reported_clause, indirect.clause_before_final_cue, indirect.clause_after_parenthetical_cue)
+VERB_CLAUSES = (reported_clause, clause_before_final_cue, clause_after_parenthetical_cue)
 PATTERNS = (
-    Pattern("according to", cues.according_to, speakers.according_to_object, (indirect.according_clause,),
+    Pattern("according to", according_to, according_to_object, (according_clause,),
             lemmas=frozenset(), words=frozenset({"according"})),
-    Pattern("reporting verb", cues.reporting_verb, speakers.speaker_of_verb, VERB_CLAUSES,
-            lemmas=cues.REPORTING_VERBS, words=cues.REPORTING_VERBS),
-    Pattern("reporting phrase", cues.reporting_phrase, speakers.speaker_of_verb, VERB_CLAUSES,
-            lemmas=frozenset(cues.PHRASE_VERBS)),
+    Pattern("reporting verb", reporting_verb, speaker_of_verb, VERB_CLAUSES,
+            lemmas=REPORTING_VERBS, words=REPORTING_VERBS),
+    Pattern("reporting phrase", reporting_phrase, speaker_of_verb, VERB_CLAUSES, lemmas=frozenset(PHRASE_VERBS)),
 )
 CUE_LEMMAS = frozenset().union(*(p.lemmas for p in PATTERNS))
 CUE_WORDS = frozenset().union(*(p.words for p in PATTERNS))

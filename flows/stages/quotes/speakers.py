@@ -30,7 +30,8 @@ CLIMBS = 3
 AFTER_QUOTE_CHARS = 4
 
 
-@rule("seeds/003_9afdfb6f5bdbdf88.txt", "according to", cue="according to")
+@rule("seeds/003_9afdfb6f5bdbdf88.txt", "According to human rights watchdog Amnesty International", kind="indirect",
+      speaker="Amnesty International")
 def according_to_object(cue: Cue, quoted: list[tuple[int, int]]):
     """ "according to X": X."""
     objects = [c for c in cue.tokens[-1].children if c.dep_ == "pobj"]
@@ -46,7 +47,7 @@ def speaker_of_verb(cue: Cue, quoted: list[tuple[int, int]]):
     return subject_of(cue.head, quoted)
 
 
-@rule("bbc/business/089.txt", "said Junya Tanase", cue="said", speaker="Junya Tanase")
+@rule("bbc/business/089.txt", "said Junya Tanase", kind="partial", cue="said", speaker="Junya Tanase")
 def name_after_parenthetical_cue(cue, quoted: list[tuple[int, int]]):
     """ "The ministers' comments, said Junya Tanase of JPMorgan, were ...", '"...," said
     Nick Ross': a cue set off by a comma and followed by a person's name speaks for that
@@ -65,9 +66,9 @@ def name_after_parenthetical_cue(cue, quoted: list[tuple[int, int]]):
     return person
 
 
-@rule("bbc/business/318.txt", "quoted Mr Khodorkovsky as saying", speaker="Mr Khodorkovsky")
+@rule("bbc/business/319.txt", "quoted the executive as saying", kind="direct", cue="quoted", speaker="the executive")
 def quoted_person(cue, quoted: list[tuple[int, int]]):
-    """ "Interfax quoted Mr Khodorkovsky as saying ...": the one quoted, not the quoter."""
+    """ "the newspaper quoted the executive as saying": the one quoted, not the quoter."""
     quoting = cue if cue.lemma_ == "quote" else next((a for a in cue.ancestors if a.lemma_ == "quote"), None)
     if quoting is not None and any(t.lower_ == "saying" for t in quoting.subtree):
         quoted_people = [c for c in quoting.children if c.dep_ == "dobj" and not inside(c.idx, quoted)]
@@ -99,34 +100,37 @@ def subject_of(cue, quoted: list[tuple[int, int]]):
     return None
 
 
-@rule("bbc/politics/404.txt", "described by", speaker="")
+@rule("bbc/entertainment/141.txt", "described by Sharon as", kind="partial", cue="described", speaker="Sharon")
 def passive_agent(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ "..., was said by X": the agent of a passive."""
+    """ 'a sapphire ... described by Sharon as "one of the only ..."': the agent of a passive."""
     agents = [g for c in outside if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     return agents[0] if agents else None
 
 
-@rule("bbc/politics/199.txt", "Tessa Jowell who said", speaker="Tessa Jowell")
+@rule("bbc/entertainment/323.txt", "Staunton, 49, who told BBC News 24", kind="indirect", cue="told", speaker="Staunton")
 def relative_pronoun(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ "Tessa Jowell who said", "the committee, which said": the noun the pronoun
-    stands for."""
+    """ "Staunton, 49, who told BBC News 24 she had not thought ...", "the committee,
+    which said": the noun the pronoun stands for."""
     subjects = [c for c in outside if c.dep_ == "nsubj"]
     if subjects and subjects[0].tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
         return relative_antecedent(subjects[0])
     return None
 
 
-@rule("seeds/001_3a4f165f839e8a51.txt", "Jeff Davis said", speaker="Jeff Davis")
+@rule("seeds/002_655390921e1c2ba6.txt", "on his Twitter posted that", kind="direct", cue="posted",
+      speaker="Elijah J. Magnier")
 def subject(verb, cue, outside: list, quoted: list[tuple[int, int]]):
     """The verb's subject outside the quotes; past a quantity ("a number of X")."""
     subjects = [c for c in outside if c.dep_ == "nsubj"]
     return past_quantifier(subjects[0]) if subjects else None
 
 
-@rule("seeds/002_655390921e1c2ba6.txt", "points out Reuters", cue="points out", speaker="Reuters")
+@rule("seeds/004_fc3749eefbad87f8.txt", "read a statement from the office", kind="direct", cue="read",
+      speaker="Masoud Barzani")
 def inverted_subject(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ '"...," reveals Reuters', "..., points out Reuters.", '"...," read a statement
-    from X': after the quote or at the sentence's end, the noun after the cue."""
+    """ '"...," read a statement from the office of KRG's President Masoud Barzani',
+    "..., points out Reuters.": after the quote or at the sentence's end, the noun
+    after the cue."""
     inverted = [c for c in outside if c.i > verb.i and c.dep_ in ("dobj", "attr", "nsubj", "npadvmod")
                 and c.pos_ in ("NOUN", "PROPN", "PRON")]
     if inverted and verb.i == cue.i and (directly_after_quote(cue, quoted) or final_cue(cue)):
@@ -134,25 +138,28 @@ def inverted_subject(verb, cue, outside: list, quoted: list[tuple[int, int]]):
     return None
 
 
-@rule("bbc/politics/200.txt", "John Tomaney said he hoped", speaker="John Tomaney")
+@rule("bbc/tech/224.txt", "the latest studio to announce", kind="indirect", cue="announce", speaker="the latest studio")
 def relative_clause_head(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ "something he says will ...": a reporting verb in a relative clause speaks for
-    the noun the clause describes."""
+    """ "Disney is the latest studio to announce which technology it is backing": a
+    reporting verb in a clause that describes a noun speaks for that noun. (In all of
+    BBC it fires 9 times; in 8 the noun is not the speaker: "three months to respond".)"""
     return verb.head if verb.dep_ == "relcl" else None
 
 
-@rule("seeds/001_3a4f165f839e8a51.txt", "adding", cue="adding", speaker="Jeff Davis")
+@rule("bbc/tech/268.txt", "promised further patents would be made freely available", kind="indirect", cue="promised",
+      speaker="IBM")
 def clause_head(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ "said X, adding: ...", "X said ... and warned": the verb the clause hangs from."""
+    """ "IBM described the step as ... and promised further patents would be made freely
+    available", "said X, adding: ...": the verb the clause hangs from."""
     if verb.dep_ in ("advcl", "xcomp", "conj", "ccomp") and verb.head.i != verb.i:
         return Climb(verb.head)
     return None
 
 
-@rule("bbc/politics/404.txt", "being quoted as wanting", speaker="")
+@rule("seeds/000_b06237d64b3f50aa.txt", "after claiming its vehicles", kind="indirect", cue="claiming", speaker="U.S.")
 def preposition_head(verb, cue, outside: list, quoted: list[tuple[int, int]]):
-    """ "X is quitting after being quoted as wanting ...": X, the subject of the verb the
-    preposition hangs from."""
+    """ "The U.S. launched an airstrike ... after claiming its vehicles came within 18
+    miles of ...": the U.S., the subject of the verb the preposition hangs from."""
     if verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
         return Climb(verb.head.head)
     return None
