@@ -1,4 +1,5 @@
-# `make run` builds the dataset from seeds/; `make test` runs the test suite.
+# `make run` builds the dataset from seeds/; `make test` runs the test suite (`make test-fast`
+# the part that needs no Prefect server and no corpora).
 # Each creates and fills .venv from the pinned, hashed requirements.lock on first use.
 
 PYTHON ?= python3.11
@@ -12,13 +13,17 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test lock clean
+.PHONY: run test test-fast lock clean
 
 run: $(STAMP)
 	$(BIN)/newscorpus build
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What needs neither a Prefect server nor ../shared/corpora: under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not prefect and not corpora" $(PYTEST_ARGS)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -15,8 +15,7 @@ from flows.stages.clean import clean_text
 from flows.stages.ingest.discover import InputFile
 from flows.stages.ingest.read import read_input
 from schemas import sha256_text
-
-from conftest import CORPORA
+from tests.helpers import CORPORA
 
 
 @pytest.mark.parametrize("gold_file", ["mentions_bbc.jsonl", "quotes_bbc.jsonl"])
@@ -63,10 +62,8 @@ def test_the_recorded_quality_is_what_this_code_measures(measured):
     assert measured == recorded()
 
 
-def test_a_release_without_the_gold_articles_is_refused(tmp_path):
-    from test_publish import publish, seed_tables
-
-    release = publish(*seed_tables(), tmp_path).path
+def test_a_release_without_the_gold_articles_is_refused(prepared_release):
+    release = prepared_release.path
     with pytest.raises(EvaluationError, match="24 missing"):
         evaluate_mentions(release)
 

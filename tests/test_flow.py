@@ -18,14 +18,12 @@ import pytest
 from flows.build import build_flow
 from flows.cli import command_line, main
 from flows.release.publish import publish_release
-
-from conftest import SEEDS, build_tables
-from test_incremental import same_data
+from tests.helpers import SEEDS, same_data
 
 pytestmark = pytest.mark.prefect
 
 
-def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
+def test_flow_builds_a_release_from_the_seeds(prefect_server, seed_tables, tmp_path):
     result = build_flow(sources=[str(SEEDS)], output=str(tmp_path), shard_size=2)
     assert result.changed and result.version == "v1.0.0"
     manifest = json.loads((result.path / "manifest.json").read_text())
@@ -44,7 +42,7 @@ def test_flow_builds_a_release_from_the_seeds(prefect_server, tmp_path):
     assert set(Path(tempfile.gettempdir()).glob("newscorpus-results-*")) == temporary
     # Mentions and quotes were linked and written a shard at a time: the same files as
     # the tables built whole, in article order.
-    whole = publish_release(build_tables(SEEDS), tmp_path / "whole", {})
+    whole = publish_release(seed_tables, tmp_path / "whole", {})
     assert same_data(whole.path, result.path)
     for name in ("mentions", "quotes"):
         rows = pq.read_table(result.path / f"{name}.parquet")

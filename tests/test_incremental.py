@@ -10,17 +10,9 @@ import sqlite3
 import pytest
 
 from flows.build import CACHE_FILE, build_flow
-
-from conftest import SEEDS
+from tests.helpers import SEEDS, same_data
 
 pytestmark = pytest.mark.prefect
-
-DATA_FILES = ["articles.parquet", "sources.parquet", "mentions.parquet", "entities.parquet",
-              "quotes.parquet"]
-
-
-def same_data(first, second) -> bool:
-    return all((first / f).read_bytes() == (second / f).read_bytes() for f in DATA_FILES)
 
 
 def test_a_rerun_reuses_what_the_cache_holds(prefect_server, tmp_path):

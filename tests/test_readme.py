@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from flows.release.publish import publish_release
+from tests.helpers import PROJECT
 
-from conftest import SEEDS, build_tables
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = PROJECT / "README.md"
 
 
 def python_blocks() -> list[str]:
@@ -24,11 +22,9 @@ def python_blocks() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def seeds_release(tmp_path_factory) -> Path:
+def seeds_release(built_release) -> Path:
     """A folder holding output/, a release of the seeds with every table."""
-    root = tmp_path_factory.mktemp("readme")
-    publish_release(build_tables(SEEDS), root / "output", {})
-    return root
+    return built_release.path.parent.parent
 
 
 def run_in(folder: Path, action) -> list[str]:

@@ -17,7 +17,7 @@ NOT_NEWS_LANGUAGES = {"eo", "la", "vo", "wa"}  # Esperanto, Latin, Volapük, Wal
 
 # py3langid's automaton (its model file as pinned) forgets where it started after this many
 # bytes: from any state, the same 6 bytes lead to the same state, which
-# tests/test_clean.py proves for the installed model. So the state after each byte of
+# tests/stages/test_normalise.py proves for the installed model. So the state after each byte of
 # a text is the state reached from the start by the 6 bytes ending there.
 LANGID_WINDOW = 6
 

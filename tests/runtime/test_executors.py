@@ -236,3 +236,15 @@ def test_forked_processes_read_the_result_cache_through_connections_of_their_own
     cache.put_many("nlp", {"after": 1})  # the flow's own connection still works
     assert cache.get_many("nlp", ["after", "3"]) == {"after": 1, "3": 9}
     cache.close()
+
+
+def test_a_process_retires_cleanly_when_the_parents_exit_hooks_fail_in_a_fork():
+    """Prefect registers threading exit hooks that raise in a forked process; a pool
+    process that did all its work must still exit with 0, not look killed."""
+    def fails_in_a_fork(parent=os.getpid()):
+        assert os.getpid() == parent, "an exit hook of the parent ran in a fork"
+
+    threading._register_atexit(fails_in_a_fork)  # as prefect._internal.concurrency.services does
+    with ForkPool(2, tasks_per_process=2) as pool:
+        assert list(pool.map(square, range(12))) == [n * n for n in range(12)]
+    assert multiprocessing.active_children() == []

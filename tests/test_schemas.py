@@ -11,8 +11,7 @@ from flows.stages.ingest.discover import discover_inputs
 from flows.stages.prepare import prepare_shard
 from schemas import PRIMARY_KEYS, ReleaseCheckFailed, ReleaseChecks, arrow_schema, validate_release
 from schemas.tables import MODELS
-
-from conftest import SEEDS, build_tables
+from tests.helpers import SEEDS
 
 
 @pytest.fixture()
@@ -68,11 +67,6 @@ def test_text_and_its_hash_must_agree(tables):
     assert "content_sha256 is the sha256 of text" in set(failures["check"])
 
 
-@pytest.fixture(scope="module")
-def released() -> dict[str, pd.DataFrame]:
-    return build_tables(SEEDS)
-
-
 def chunked_failures(tables: dict[str, pd.DataFrame], articles_per_chunk: int) -> set[tuple[str, str]]:
     """(table, check) of what fails when mentions and quotes are checked as the build
     writes them, a few whole articles at a time."""
@@ -96,10 +90,10 @@ def whole_failures(tables: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
     return set(zip(*(failing_checks(tables)[c] for c in ("table", "check"))))
 
 
-def test_checking_a_few_articles_at_a_time_finds_what_checking_whole_tables_finds(released):
-    validate_release(released, 5)
-    assert chunked_failures(released, 2) == set()
-    broken = {name: df.copy() for name, df in released.items()}
+def test_checking_a_few_articles_at_a_time_finds_what_checking_whole_tables_finds(seed_tables):
+    validate_release(seed_tables, 5)
+    assert chunked_failures(seed_tables, 2) == set()
+    broken = {name: df.copy() for name, df in seed_tables.items()}
     mentions, quotes, entities = broken["mentions"], broken["quotes"], broken["entities"]
     first, last = mentions.index[0], mentions.index[-1]
     assert mentions.loc[first, "article_id"] != mentions.loc[last, "article_id"]

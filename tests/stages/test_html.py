@@ -13,8 +13,8 @@ from functools import cache
 import pytest
 import trafilatura
 
-from conftest import PROJECT, corpus
 from flows.stages.ingest.html import WebArticle, extract_web_article
+from tests.helpers import PROJECT, corpus
 
 PAGES = 20  # the first pages by name: about a second and a half for both methods
 # Measured on those 20 pages (benchmarks/html_extraction.py --pages 20): flows.stages.ingest.html

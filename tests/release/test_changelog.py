@@ -6,28 +6,32 @@ from __future__ import annotations
 import contextlib
 import io
 
-from flows.release.changelog import diff_schema
+import pytest
+
 from flows.cli import main
+from flows.release.changelog import diff_schema
+from tests.helpers import prepared_tables, publish
 
-from test_publish import publish, seed_tables
 
-
-def changed_release(tmp_path):
-    """v1.0.0 of the seeds, then v1.1.0 with one article retitled and one input gone."""
-    tables, info = seed_tables()
-    first = publish(tables, info, tmp_path)
+@pytest.fixture(scope="module")
+def changed_release(tmp_path_factory):
+    """v1.0.0 of the seeds, then v1.1.0 with one article retitled and one input gone;
+    tests only read them."""
+    output = tmp_path_factory.mktemp("output")
+    tables, info = prepared_tables()
+    first = publish(tables, info, output)
     articles, sources = tables["articles"].copy(), tables["sources"].copy()
     gone = articles["article_id"].iloc[0]
     articles = articles[articles["article_id"] != gone].reset_index(drop=True)
     sources = sources[sources["article_id"] != gone].reset_index(drop=True)
     retitled = articles["article_id"].iloc[0]
     articles.loc[0, "title"] = "A corrected headline"
-    second = publish({"articles": articles, "sources": sources}, info, tmp_path)
+    second = publish({"articles": articles, "sources": sources}, info, output)
     return first, second, gone, retitled
 
 
-def test_changelog_counts_rows_by_key_and_keeps_history(tmp_path):
-    first, second, gone, retitled = changed_release(tmp_path)
+def test_changelog_counts_rows_by_key_and_keeps_history(changed_release):
+    first, second, gone, retitled = changed_release
     assert (first.version, second.version) == ("v1.0.0", "v1.1.0")
     changelog = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog.startswith("# Changelog\n\n## v1.1.0 (since v1.0.0)\n")
@@ -41,16 +45,17 @@ def test_changelog_counts_rows_by_key_and_keeps_history(tmp_path):
     assert "CHANGELOG.md" in (second.path / "SHA256SUMS").read_text()
 
 
-def test_diff_command_prints_the_changelog_entry(tmp_path):
-    _first, second, _gone, _retitled = changed_release(tmp_path)
+def test_diff_command_prints_the_changelog_entry(changed_release):
+    _first, second, _gone, _retitled = changed_release
+    output = second.path.parent
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["diff", "v1.0.0", "v1.1.0", "--output", str(tmp_path)]) == 0
+        assert main(["diff", "v1.0.0", "v1.1.0", "--output", str(output)]) == 0
     entry = printed.getvalue()
     changelog = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
     assert entry.startswith("## v1.1.0 (since v1.0.0)") and entry in changelog
     with contextlib.redirect_stderr(io.StringIO()) as errors:
-        assert main(["diff", "v0.9.0", "--output", str(tmp_path)]) == 1
+        assert main(["diff", "v0.9.0", "--output", str(output)]) == 1
     assert "no release v0.9.0" in errors.getvalue()
 
 

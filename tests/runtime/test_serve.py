@@ -23,8 +23,7 @@ import pytest
 from flows.runtime.prefect_api import ServerDidNotStart, free_port, wait_for_api
 from flows.runtime.report import STAGE_COUNTS_KEY, SUMMARY_KEY
 from flows.serve import deployment_parameters
-
-from conftest import SEEDS
+from tests.helpers import SEEDS
 
 BIN = Path(sys.executable).parent
 CRON = "0 6 * * *"

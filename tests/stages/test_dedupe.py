@@ -18,8 +18,7 @@ from flows.stages.dedupe import (NEAR_DUPLICATE_THRESHOLD, SHINGLE_WORDS, articl
 from flows.stages.ingest.discover import discover_inputs
 from flows.stages.prepare import RECORD_COLUMNS, prepare_shard
 from schemas import Sources, conform
-
-from conftest import SEEDS
+from tests.helpers import SEEDS
 
 
 def records_for(*sources) -> pd.DataFrame:

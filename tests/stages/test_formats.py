@@ -15,8 +15,7 @@ from flows.stages.ingest.decode import MIN_WORDS
 from flows.stages.ingest.discover import discover_inputs
 from flows.stages.text import count_words
 from flows.stages.prepare import prepare_shard
-
-from conftest import corpus
+from tests.helpers import corpus
 
 BBC_FILES = ["business/001.txt", "politics/012.txt", "tech/100.txt"]
 

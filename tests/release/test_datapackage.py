@@ -15,11 +15,7 @@ from frictionless import validate
 
 from flows.release.datapackage import datapackage
 from flows.release.layout import read_manifest
-from flows.release.publish import publish_release
 from schemas import MODELS, PRIMARY_KEYS, arrow_schema
-
-from conftest import SEEDS, build_tables
-from test_publish import publish, seed_tables
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
@@ -39,10 +35,10 @@ def errors(release: Path) -> set[tuple[str, str]]:
     return {(task.name, error.type) for task in report.tasks for error in task.errors}
 
 
-@pytest.fixture(scope="module")
-def full_release(tmp_path_factory) -> Path:
+@pytest.fixture
+def full_release(built_release) -> Path:
     """A release of every table, built from the seeds."""
-    return publish_release(build_tables(SEEDS), tmp_path_factory.mktemp("out"), {}).path
+    return built_release.path
 
 
 @pytest.fixture
@@ -51,8 +47,8 @@ def broken(full_release, tmp_path) -> Path:
     return Path(shutil.copytree(full_release, tmp_path / "release"))
 
 
-def test_release_of_articles_and_sources_validates(tmp_path):
-    release = publish(*seed_tables(), tmp_path).path
+def test_release_of_articles_and_sources_validates(prepared_release):
+    release = prepared_release.path
     descriptor = published_descriptor(release)
     assert [r["name"] for r in descriptor["resources"]] == [
         "articles", "sources", "articles-parquet", "sources-parquet"]

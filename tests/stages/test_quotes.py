@@ -13,15 +13,9 @@ from evaluation.quotes import GOLD_FILE, match
 from flows.stages.clean import clean_text
 from flows.stages.ingest.discover import InputFile
 from flows.stages.ingest.read import read_input
-from flows.stages.quotes.extract import quoted_spans
+from flows.stages.quotes.marks import quoted_spans
 from schemas import ReleaseCheckFailed, validate_release
-
-from conftest import CORPORA, SEEDS, build_tables
-
-
-@pytest.fixture(scope="module")
-def seeds() -> dict[str, pd.DataFrame]:
-    return build_tables(SEEDS)
+from tests.helpers import CORPORA, build_tables
 
 
 def quote(tables, opening: str) -> pd.Series:
@@ -39,74 +33,74 @@ def who(row: pd.Series) -> tuple:
     return fields(row, "kind", "speaker", "cue", "speaker_name")
 
 
-def test_seed_tables_pass_the_release_checks(seeds):
-    validate_release(seeds, 5)
-    assert len(seeds["quotes"]) >= 20
+def test_seed_tables_pass_the_release_checks(seed_tables):
+    validate_release(seed_tables, 5)
+    assert len(seed_tables["quotes"]) >= 20
 
 
-def test_said_after_and_adding(seeds):
-    assert who(quote(seeds, "Russia has been very helpful")) == (
+def test_said_after_and_adding(seed_tables):
+    assert who(quote(seed_tables, "Russia has been very helpful")) == (
         "direct", "Jeff Davis", "said", "Jeff Davis")
-    assert who(quote(seeds, "The ease we see today")) == ("direct", "Jeff Davis", "adding", "Jeff Davis")
+    assert who(quote(seed_tables, "The ease we see today")) == ("direct", "Jeff Davis", "adding", "Jeff Davis")
 
 
-def test_said_before_with_a_colon_and_a_short_name(seeds):
-    assert who(quote(seeds, "They (the Russians) are trying")) == (
+def test_said_before_with_a_colon_and_a_short_name(seed_tables):
+    assert who(quote(seed_tables, "They (the Russians) are trying")) == (
         "direct", "Davis", "asserted", "Jeff Davis")
 
 
-def test_x_said_after_a_quote(seeds):
-    assert who(quote(seeds, "We see that as a threat,")) == ("direct", "Dillon", "said", "Ryan Dillon")
-    assert who(quote(seeds, "We have increased our presence")) == (
+def test_x_said_after_a_quote(seed_tables):
+    assert who(quote(seed_tables, "We see that as a threat,")) == ("direct", "Dillon", "said", "Ryan Dillon")
+    assert who(quote(seed_tables, "We have increased our presence")) == (
         "direct", "Ryan Dillon", "said", "Ryan Dillon")
 
 
-def test_inverted_cues_and_outlets(seeds):
-    assert who(quote(seeds, "[Syrian] Rebels said")) == ("direct", "Reuters", "reveals", "Reuters")
-    assert who(quote(seeds, "Syrian rebels say the United States")) == (
+def test_inverted_cues_and_outlets(seed_tables):
+    assert who(quote(seed_tables, "[Syrian] Rebels said")) == ("direct", "Reuters", "reveals", "Reuters")
+    assert who(quote(seed_tables, "Syrian rebels say the United States")) == (
         "direct", "Reuters", "reports", "Reuters")
-    row = quote(seeds, "This has coincided with a march")
+    row = quote(seed_tables, "This has coincided with a march")
     assert who(row) == ("direct", "the news outlet", "adds", "Reuters")
-    assert who(quote(seeds, "The stakes are high")) == ("direct", "it", "adds", "Reuters")
+    assert who(quote(seed_tables, "The stakes are high")) == ("direct", "it", "adds", "Reuters")
 
 
-def test_told_and_statement_from_an_office(seeds):
-    assert who(quote(seeds, "The Americans will not be allowed")) == (
+def test_told_and_statement_from_an_office(seed_tables):
+    assert who(quote(seed_tables, "The Americans will not be allowed")) == (
         "direct", "Hadi al-Amiri", "told", "Hadi al-Amiri")
-    assert who(quote(seeds, "This constitutes a threat")) == (
+    assert who(quote(seed_tables, "This constitutes a threat")) == (
         "direct", "Masoud Barzani", "read", "Masoud Barzani")
 
 
-def test_posted_that(seeds):
-    assert who(quote(seeds, "USA will have to leave al-Tanf.")) == (
+def test_posted_that(seed_tables):
+    assert who(quote(seed_tables, "USA will have to leave al-Tanf.")) == (
         "direct", "Elijah J. Magnier", "posted", "Elijah J. Magnier")
 
 
-def test_partial_quotes_inside_reported_speech(seeds):
-    assert who(quote(seeds, "very useful")) == ("partial", "Washington", "said", "Washington")
-    row = quote(seeds, "ridiculous justifications")
+def test_partial_quotes_inside_reported_speech(seed_tables):
+    assert who(quote(seed_tables, "very useful")) == ("partial", "Washington", "said", "Washington")
+    row = quote(seed_tables, "ridiculous justifications")
     assert row["kind"] == "partial" and row["cue"] == "described"
     assert row["speaker"].endswith("official") and pd.isna(row["speaker_name"])  # unnamed
 
 
-def test_indirect_speech(seeds):
-    row = quote(seeds, "the Americans cannot stay there")
+def test_indirect_speech(seed_tables):
+    row = quote(seed_tables, "the Americans cannot stay there")
     assert who(row) == ("indirect", "He", "said", "Elijah J. Magnier")
-    according = quote(seeds, "citing the American armed forces")
+    according = quote(seed_tables, "citing the American armed forces")
     assert (according["kind"], according["cue"], according["speaker"]) == (
         "indirect", "According to", "Amnesty International")
-    assert not any(text.startswith("that ") for text in seeds["quotes"]["text"])
+    assert not any(text.startswith("that ") for text in seed_tables["quotes"]["text"])
 
 
-def test_nested_quotes_belong_to_the_outer_one(seeds):
-    texts = list(seeds["quotes"]["text"])
+def test_nested_quotes_belong_to_the_outer_one(seed_tables):
+    texts = list(seed_tables["quotes"]["text"])
     assert not any(t.startswith(("Shi’ite crescent", "‘Shi")) for t in texts)
     assert any("‘Shi’ite crescent’" in t for t in texts)
 
 
-def test_spans_and_speaker_spans_are_exact(seeds):
-    texts = dict(zip(seeds["articles"]["article_id"], seeds["articles"]["text"]))
-    for row in seeds["quotes"].itertuples():
+def test_spans_and_speaker_spans_are_exact(seed_tables):
+    texts = dict(zip(seed_tables["articles"]["article_id"], seed_tables["articles"]["text"]))
+    for row in seed_tables["quotes"].itertuples():
         text = texts[row.article_id]
         assert text[row.start:row.end] == row.text
         assert text[row.start - 1] not in "“”\"" or row.kind == "indirect" or text[row.start - 1] == "“"
@@ -114,8 +108,8 @@ def test_spans_and_speaker_spans_are_exact(seeds):
             assert text[row.speaker_start:row.speaker_end] == row.speaker
 
 
-def test_validation_catches_a_speaker_span_that_does_not_match(seeds):
-    broken = {name: df.copy() for name, df in seeds.items()}
+def test_validation_catches_a_speaker_span_that_does_not_match(seed_tables):
+    broken = {name: df.copy() for name, df in seed_tables.items()}
     broken["quotes"].loc[broken["quotes"]["speaker"].notna().idxmax(), "speaker_start"] += 1
     with pytest.raises(ReleaseCheckFailed, match="speaker equals articles.text"):
         validate_release(broken, 5)

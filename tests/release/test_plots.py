@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 
 from flows.release.plots import write_plots
-
-from conftest import SEEDS, build_tables
+from tests.helpers import copy_tables
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ALL_PLOTS = ["plots/articles_by_month.png", "plots/articles_by_outlet.png",
@@ -19,14 +18,9 @@ ALL_PLOTS = ["plots/articles_by_month.png", "plots/articles_by_outlet.png",
 
 
 @pytest.fixture(scope="module")
-def tables() -> dict[str, pd.DataFrame]:
-    return build_tables(SEEDS)
-
-
-@pytest.fixture(scope="module")
-def plotted(tables, tmp_path_factory):
+def plotted(built_seeds, tmp_path_factory):
     folder = tmp_path_factory.mktemp("release")
-    return folder, write_plots(tables, folder)
+    return folder, write_plots(copy_tables(built_seeds), folder)
 
 
 def test_every_chart_is_a_readable_png(plotted):
@@ -46,17 +40,17 @@ def test_every_chart_is_a_readable_png(plotted):
         assert plot["alt"].endswith(".")
 
 
-def test_same_tables_give_the_same_bytes(tables, plotted, tmp_path):
+def test_same_tables_give_the_same_bytes(seed_tables, plotted, tmp_path):
     folder, plots = plotted
-    again = write_plots(tables, tmp_path)
+    again = write_plots(seed_tables, tmp_path)
     assert again == plots
     for plot in plots:
         assert (tmp_path / plot["path"]).read_bytes() == (folder / plot["path"]).read_bytes()
 
 
-def test_alt_text_states_the_real_counts(tables, plotted):
+def test_alt_text_states_the_real_counts(seed_tables, plotted):
     alt = {plot["path"]: plot["alt"] for plot in plotted[1]}
-    articles, entities, quotes = tables["articles"], tables["entities"], tables["quotes"]
+    articles, entities, quotes = seed_tables["articles"], seed_tables["entities"], seed_tables["quotes"]
     undated = int(articles["published_date"].isna().sum())
     assert f"Not shown: {undated} articles without a date." in alt["plots/articles_by_month.png"]
     outlets = alt["plots/articles_by_outlet.png"]
@@ -74,21 +68,21 @@ def test_alt_text_states_the_real_counts(tables, plotted):
     assert f"{kinds.get('indirect', 0)} indirect (" in alt["plots/quote_kinds.png"]
 
 
-def test_charts_without_data_are_left_out(tables, tmp_path):
-    no_quotes = tables | {"quotes": tables["quotes"].iloc[:0]}
+def test_charts_without_data_are_left_out(seed_tables, tmp_path):
+    no_quotes = seed_tables | {"quotes": seed_tables["quotes"].iloc[:0]}
     assert [p["path"] for p in write_plots(no_quotes, tmp_path / "a")] == ALL_PLOTS[:3]
-    articles_only = {"articles": tables["articles"], "sources": tables["sources"]}
+    articles_only = {"articles": seed_tables["articles"], "sources": seed_tables["sources"]}
     assert [p["path"] for p in write_plots(articles_only, tmp_path / "b")] == ALL_PLOTS[:2]
-    nothing = {"articles": tables["articles"].assign(published_date=None, outlet=None)}
+    nothing = {"articles": seed_tables["articles"].assign(published_date=None, outlet=None)}
     assert write_plots(nothing, tmp_path / "c") == []
     assert not (tmp_path / "c" / "plots").exists()
 
 
-def test_labels_are_drawn_as_written(tables, tmp_path):
+def test_labels_are_drawn_as_written(seed_tables, tmp_path):
     """Names with "$" are not mathtext (which would fail on this one), long names are cut."""
-    entities = tables["entities"].copy()
+    entities = seed_tables["entities"].copy()
     entities.loc[entities.index[0], ["name", "mentions"]] = ["Fund $^$ " + "x" * 60, 10_000]
-    plots = write_plots(tables | {"entities": entities}, tmp_path)
+    plots = write_plots(seed_tables | {"entities": entities}, tmp_path)
     assert "Fund $^$" in next(p["alt"] for p in plots if p["path"] == "plots/top_entities.png")
 
 

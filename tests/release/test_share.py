@@ -23,17 +23,15 @@ import pytest
 
 from flows.release.publish import write_checksums
 from flows.release.share import INDEX, StoreError, download, pack, upload
-
-from conftest import SEEDS
-from test_publish import publish, seed_tables
+from tests.helpers import SEEDS, prepared_tables, publish
 
 
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory):
     """v1.0.0 from the seeds and v1.1.0 with one more input file; tests only read them."""
     output = tmp_path_factory.mktemp("output")
-    first = publish(*seed_tables(), output)
-    second = publish(*seed_tables(SEEDS, SEEDS / "002_655390921e1c2ba6.txt"), output)
+    first = publish(*prepared_tables(), output)
+    second = publish(*prepared_tables(SEEDS, SEEDS / "002_655390921e1c2ba6.txt"), output)
     assert (first.version, second.version) == ("v1.0.0", "v1.1.0")
     return first.path, second.path
 

@@ -13,22 +13,16 @@ import pytest
 
 from flows.release.expectations import QualityCheckFailed, check_quality
 from schemas import ReleaseCheckFailed
-
-from conftest import PROJECT, SEEDS, build_tables
-
-
-@pytest.fixture(scope="module")
-def seed_tables() -> dict[str, pd.DataFrame]:
-    return build_tables(SEEDS)
+from tests.helpers import PROJECT, copy_tables
 
 
 @pytest.fixture(scope="module")
-def seed_report(seed_tables, tmp_path_factory):
+def seed_report(built_seeds, tmp_path_factory):
     """One run over the seeds, from an empty working folder that must stay empty."""
     folder, workdir = tmp_path_factory.mktemp("release"), tmp_path_factory.mktemp("cwd")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
-        summary = check_quality(seed_tables, None, folder)
+        summary = check_quality(copy_tables(built_seeds), None, folder)
     assert list(workdir.iterdir()) == []
     return summary, folder
 

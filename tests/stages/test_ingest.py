@@ -8,8 +8,7 @@ import pytest
 from flows.stages.ingest.decode import decode
 from flows.stages.ingest.discover import InputError, InputFile, discover_inputs
 from flows.stages.ingest.read import read_input
-
-from conftest import SEEDS
+from tests.helpers import SEEDS
 
 
 def seed_text(name: str = "001") -> str:
