@@ -21,9 +21,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# What needs neither a Prefect server nor ../shared/corpora: under a minute.
+# What needs neither a Prefect server nor ../shared/corpora, on every core: under a minute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not prefect and not corpora" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not prefect and not corpora" -n auto $(PYTEST_ARGS)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

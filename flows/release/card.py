@@ -6,7 +6,6 @@ Rendered from the manifest and the tables alone, so it is as deterministic as th
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 
@@ -193,10 +192,9 @@ def _checks(manifest: dict, checks: dict | None) -> str | None:
         if "validate" in manifest.get("stages", {}) else ""
     lines = ["## Checks on this release", "",
              f"{validated}{checks['passed']} of {checks['expectations']} Great Expectations "
-             "checks passed; the report is in `quality/index.html` (its pages per table: "
-             + ", ".join(f"[{Path(page).stem.removeprefix('newscorpus-')}]({page})"
-                         for page in checks.get("pages", []))
-             + "), the results in `quality/results.json`."]
+             "checks passed; the report is [`quality/index.html`](quality/index.html) (every "
+             "check, what it expects and why, what was observed), the results "
+             "`quality/results.json`."]
     if failed:
         lines += ["", "Warnings (not blocking):", ""]
         lines += [f"- {f['table']}.{f['column'] or '*'}: {f['expectation']} (observed {f['observed']})"

@@ -3,14 +3,15 @@
 `schemas/` enforces the contract row by row; this checks what a consumer of the
 dataset cares about in aggregate (unique keys, known codes, row counts against the
 previous release, how much is missing or unresolved) and leaves a report a person can
-read: GX Data Docs (`quality/index.html`) and `quality/results.json`.
+read: `quality/index.html` (flows.release.quality_page, one page that needs nothing
+from the network) and GX's results, `quality/results.json`.
 
 Every expectation is critical or not. A failed critical expectation means the data is
-broken and raises `QualityCheckFailed` once the report is written; the others are
-reported and do not block. The same tables give a byte-identical report, HTML included,
-because it goes into a release, whose files are hashed and rebuild byte-identically.
+broken and raises `ExpectationsFailed` once the report is written; the others are
+reported and do not block. The same tables give a byte-identical report, because it
+goes into a release, whose files are hashed and rebuild byte-identically.
 
-Great Expectations takes seconds to import, so only `check_quality` imports it: code
+Great Expectations takes seconds to import, so only `check_expectations` imports it: code
 that merely imports this module (the CLI, the publish step) stays fast.
 """
 
@@ -20,7 +21,6 @@ import datetime as dt
 import json
 import math
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pandas as pd
 import pyarrow.types as pa_types
 
+from flows.release.quality_page import describe, observed, render_page
 from flows.stages.ingest.decode import MAX_WORDS, MIN_WORDS
 from schemas import PRIMARY_KEYS, ReleaseCheckFailed
 from schemas.tables import MODELS, NAMED_LABELS, QUOTE_KINDS, SOURCE_STATUSES
@@ -37,31 +38,26 @@ if TYPE_CHECKING:
 
 REPORT_FOLDER = "quality"
 RESULTS_FILE = "results.json"
-DOCS_SITE = "quality"
-# Run name and time are part of every Data Docs path and page; pinned so that the same
-# tables give the same files (the release manifest records provenance, never clock time).
+PAGE_FILE = "index.html"
+# GX stamps a run name and time on every result; pinned so that a run gives the same
+# results as any other (the results file leaves them out; the manifest records
+# provenance, never clock time).
 RUN_NAME = "release"
 RUN_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-GX_TIME_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 # A table shrinking below this share of the previous release means broken input.
 COLLAPSE_SHARE = 0.5
-# Bounds of the non-critical expectations; see quality_specs for the figures behind them.
+# Bounds of the non-critical expectations; see expectation_specs for the figures behind them.
 MIN_TITLED = 0.5
 MIN_DATED = 0.1
 MIN_RESOLVED = 0.5
-EXAMPLES_SHOWN = 5
-# The ids GX's collapse.j2 template draws from uuid4 on every render.
-COLLAPSE_ID = re.compile(
-    r"(?<=-collapse-body-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d{6}Z")
 
 
-class QualityCheckFailed(ReleaseCheckFailed):
+class ExpectationsFailed(ReleaseCheckFailed):
     """A critical quality expectation failed.
 
     `failures` has the columns of ReleaseCheckFailed, one row per failed critical
     expectation (`key` is empty: these are facts about a whole column or table);
-    `summary` is what check_quality would have returned; `report` is the Data Docs entry.
+    `summary` is what check_expectations would have returned; `report` is the report's page.
     """
 
     def __init__(self, summary: dict, report: Path):
@@ -71,7 +67,7 @@ class QualityCheckFailed(ReleaseCheckFailed):
             "check": [f["expectation"] for f in critical],
             "column": [f["column"] for f in critical],
             "key": [None] * len(critical),
-            "failure_case": [_describe_observed(f["observed"]) for f in critical],
+            "failure_case": [describe(f["observed"]) for f in critical],
         }, dtype=object))
         self.summary = summary
         self.report = report
@@ -91,7 +87,7 @@ class Spec(NamedTuple):
     why: str
 
 
-def quality_specs(previous_counts: dict[str, int] | None) -> list[Spec]:
+def expectation_specs(previous_counts: dict[str, int] | None) -> list[Spec]:
     """The suite, in report order: per table, critical expectations first."""
     specs = []
     for table, key in PRIMARY_KEYS.items():
@@ -157,7 +153,7 @@ def quality_specs(previous_counts: dict[str, int] | None) -> list[Spec]:
 
 def checked_columns(table: str) -> list[str]:
     """The columns of `table` the suite looks at, in the table's order."""
-    looked_at = {spec.kwargs["column"] for spec in quality_specs(None)
+    looked_at = {spec.kwargs["column"] for spec in expectation_specs(None)
                  if spec.table == table and "column" in spec.kwargs}
     return [column for column in MODELS[table].to_schema().columns if column in looked_at]
 
@@ -177,42 +173,42 @@ def _row_count_specs(table: str, previous: int | None) -> list[Spec]:
     return []
 
 
-def check_quality(tables: dict[str, pd.DataFrame], previous_counts: dict[str, int] | None,
-                  folder: Path) -> dict:
+def check_expectations(tables: dict[str, pd.DataFrame], previous_counts: dict[str, int] | None,
+                  folder: Path, snapshot: str | None = None) -> dict:
     """Validate `tables` (those of the contract that are present), write the report
     into `folder/quality/`, return a summary.
 
     The summary is {"expectations": n, "passed": n, "failed": [{table, expectation,
     column, expected, critical, observed}, ...]}, failures in contract table order, then
     suite order. `previous_counts` (rows per table of the previous release, None for the
-    first) sets the row-count floors. Raises QualityCheckFailed, after writing the
-    report, if a critical expectation failed.
+    first) sets the row-count floors; `snapshot`, the inputs' snapshot hash, is stated
+    on the page. Raises ExpectationsFailed, after writing the report, if a critical
+    expectation failed.
     """
-    report = Path(folder).resolve() / REPORT_FOLDER  # Great Expectations wants an absolute path
+    report = Path(folder) / REPORT_FOLDER
     if report.exists():
         shutil.rmtree(report)
+    report.mkdir(parents=True)
     # A share of an empty table is no evidence of anything (a release with no quotes).
-    specs = [spec for spec in quality_specs(previous_counts)
+    specs = [spec for spec in expectation_specs(previous_counts)
              if not (spec.expectation.startswith("ExpectColumnProportion") and tables.get(spec.table) is not None
                      and tables[spec.table].empty)]
-    context = _ephemeral_context(report)
+    context = _ephemeral_context()
     results = {table: _validate(context, table, tables[table],
                                 [spec for spec in specs if spec.table == table])
                for table in PRIMARY_KEYS if table in tables}
-    _pin_load_times(context)
-    context.build_data_docs(site_names=[DOCS_SITE])
-    _make_html_stable(report)
-    _drop_unused_assets(report)
     results_json = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (report / RESULTS_FILE).write_text(results_json, encoding="utf-8")
-    # From the JSON written, so the summary agrees with it and holds plain Python values.
-    summary = summarise_results(json.loads(results_json))
+    # From the JSON written, so the summary and the page agree with it and hold plain Python values.
+    written = json.loads(results_json)
+    summary = summarise_results(written)
+    (report / PAGE_FILE).write_text(render_page(written, summary, snapshot), encoding="utf-8")
     if any(failure["critical"] for failure in summary["failed"]):
-        raise QualityCheckFailed(summary, report / "index.html")
+        raise ExpectationsFailed(summary, report / PAGE_FILE)
     return summary
 
 
-def _ephemeral_context(report: Path) -> AbstractDataContext:
+def _ephemeral_context() -> AbstractDataContext:
     # Set before the import: the GX releases that send usage statistics (1.24.1 has no
     # such code left) read it then, and an ephemeral context persists no setting.
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
@@ -223,17 +219,10 @@ def _ephemeral_context(report: Path) -> AbstractDataContext:
         ProgressBarsConfig,
     )
 
-    site = {
-        "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                          "base_directory": str(report)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    }
     config = DataContextConfig(
         # Without init_temp_docs_sites there is no default site in a temporary folder.
         store_backend_defaults=InMemoryStoreBackendDefaults(),
-        data_docs_sites={DOCS_SITE: site},
+        data_docs_sites={},
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
     )
@@ -263,8 +252,7 @@ def _validate(context: AbstractDataContext, table: str, df: pd.DataFrame,
             **spec.kwargs,
             severity="critical" if spec.critical else "warning",
             meta={"critical": spec.critical, "expected": spec.expected, "why": spec.why},
-            # Data Docs show the description in place of GX's own wording, and no meta:
-            # this is how a reader sees what blocks a release and why.
+            # In results.json beside GX's own wording: what blocks a release and why.
             description=f"{'CRITICAL' if spec.critical else 'WARNING'}: {spec.expected}. "
                         f"Why: {spec.why}",
         ))
@@ -304,37 +292,6 @@ def _exception(info: dict) -> dict:
     return {"raised_exception": True, "exception_message": "; ".join(messages)}
 
 
-def _pin_load_times(context: AbstractDataContext) -> None:
-    """Pin the batch load time GX stamps on each stored result, which Data Docs show."""
-    store = context.validation_results_store
-    for key in store.list_keys():
-        stored = store.get(key)
-        stored.meta["batch_markers"]["ge_load_time"] = RUN_TIME.strftime(GX_TIME_FORMAT)
-        store.set(key, stored)
-
-
-def _make_html_stable(report: Path) -> None:
-    """Replace what GX's templates make new on every render: element ids drawn from
-    uuid4, and a clock-time query on the remote logo."""
-    for page in sorted(report.rglob("*.html")):
-        html = page.read_text(encoding="utf-8")
-        stable: dict[str, str] = {}
-        html = COLLAPSE_ID.sub(lambda m: stable.setdefault(m.group(), f"id{len(stable)}"), html)
-        page.write_text(CACHE_BUSTER.sub("", html), encoding="utf-8")
-
-
-def _drop_unused_assets(report: Path) -> None:
-    """GX copies its whole static folder (3.4 MB, mostly tutorial GIFs) into every
-    site; keep only the files its pages and styles refer to."""
-    pages = [p.read_text(encoding="utf-8") for p in report.rglob("*") if p.suffix in (".html", ".css")]
-    for asset in sorted((report / "static").rglob("*")):
-        if asset.is_file() and not any(asset.name in page for page in pages):
-            asset.unlink()
-    for folder in sorted((report / "static").rglob("*"), reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-
-
 def summarise_results(results: dict[str, dict]) -> dict:
     outcomes = [(table, r) for table in PRIMARY_KEYS if table in results for r in results[table]["results"]]
     return {
@@ -352,30 +309,8 @@ def _failure(table: str, outcome: dict) -> dict:
         "column": config["kwargs"].get("column"),
         "expected": config["meta"]["expected"],
         "critical": config["meta"]["critical"],
-        "observed": _observed(outcome),
+        "observed": observed(outcome),
     }
-
-
-def _observed(outcome: dict):
-    """The observed value of an aggregate expectation; for a per-row one, how many rows
-    failed, of how many, with a few of their values."""
-    if outcome["exception_info"]["raised_exception"]:
-        return {"exception": outcome["exception_info"]["exception_message"]}
-    result = outcome["result"]
-    if "observed_value" in result:
-        return result["observed_value"]
-    examples = list(dict.fromkeys(result.get("partial_unexpected_list", [])))
-    return {"unexpected": result["unexpected_count"], "of": result["element_count"],
-            "examples": examples[:EXAMPLES_SHOWN]}
-
-
-def _describe_observed(observed) -> str:
-    if isinstance(observed, dict) and "unexpected" in observed:
-        return (f"{observed['unexpected']} of {observed['of']} rows unexpected, "
-                f"e.g. {observed['examples']}")
-    if isinstance(observed, dict):
-        return observed["exception"]
-    return repr(observed)
 
 
 def _failure_message(critical: list[dict], report: Path) -> str:
@@ -384,5 +319,5 @@ def _failure_message(critical: list[dict], report: Path) -> str:
     for failure in critical:
         where = failure["table"] + (f".{failure['column']}" if failure["column"] else "")
         lines.append(f"- {where}: expected {failure['expected']} ({failure['expectation']}); "
-                     f"observed {_describe_observed(failure['observed'])}")
+                     f"observed {describe(failure['observed'])}")
     return "\n".join(lines)

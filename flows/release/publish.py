@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from flows.release.card import render_card
 from flows.release.changelog import write_changelog
 from flows.release.datapackage import datapackage
-from flows.release.expectations import QualityCheckFailed, check_quality, checked_columns
+from flows.release.expectations import REPORT_FOLDER, ExpectationsFailed, check_expectations, checked_columns
 from flows.release.layout import (CARD, CHECKSUMS, DATAPACKAGE, FAILED_REPORT, FIRST_VERSION, MANIFEST, PublishResult,
                                   point_latest, read_manifest, releases, staging, version_name)
 from flows.release.plots import PLOTTED_COLUMNS, write_plots
@@ -71,7 +71,8 @@ def publish_staged(folder: Path, tables: dict[str, pd.DataFrame], output: Path,
     previous_manifest = read_manifest(output / previous) if previous else None
     previous_counts = previous_manifest["counts"] if previous_manifest else None
     staged = {path.stem: path for path in folder.glob("*.parquet")}
-    with beside(_quality_report, tables, staged, previous_counts, folder) as quality:
+    with beside(_expectations_report, tables, staged, previous_counts, folder,
+                provenance.get("input_snapshot_sha256")) as expectations:
         write_tables(tables, folder)
         names = sorted(staged.keys() | tables.keys())
         manifest = {
@@ -92,7 +93,7 @@ def publish_staged(folder: Path, tables: dict[str, pd.DataFrame], output: Path,
         (folder / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
         plotted = tables | {name: read_columns(staged[name], columns)
                             for name, columns in PLOTTED_COLUMNS.items() if name in staged}
-        write_documents(folder, manifest, plotted, output / previous if previous else None, quality)
+        write_documents(folder, manifest, plotted, output / previous if previous else None, expectations)
     write_checksums(folder, manifest["files"])
     os.chmod(folder, 0o755)
     final = output / version
@@ -108,9 +109,9 @@ def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
 
 
 def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame],
-                    previous: Path | None, quality: Callable[[], tuple[dict, Path | None]]) -> None:
+                    previous: Path | None, expectations: Callable[[], tuple[dict, Path | None]]) -> None:
     """What a reader needs beside the data: the data package descriptor, the changelog,
-    plots, the quality report (`quality` waits for _quality_report's outcome; a failed
+    plots, the quality report (`expectations` waits for _expectations_report's outcome; a failed
     critical expectation raises, so nothing is published) and the dataset card."""
     try:
         package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
@@ -118,44 +119,42 @@ def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame
         write_changelog(folder, previous)
         plots = write_plots(tables, folder)
     except Exception:
-        _quality_checks(folder, quality)  # a blocked release says so, not what else its data broke
+        _expectation_summary(folder, expectations)  # a blocked release says so, not what else its data broke
         raise
-    (folder / CARD).write_text(render_card(manifest, tables, plots, _quality_checks(folder, quality)),
+    (folder / CARD).write_text(render_card(manifest, tables, plots, _expectation_summary(folder, expectations)),
                                encoding="utf-8")
 
 
-def _quality_checks(folder: Path, quality: Callable[[], tuple[dict, Path | None]]) -> dict:
-    """The quality report's summary; QualityCheckFailed, with the report kept where a
+def _expectation_summary(folder: Path, expectations: Callable[[], tuple[dict, Path | None]]) -> dict:
+    """The quality report's summary; ExpectationsFailed, with the report kept where a
     person can read it, if a critical expectation failed."""
-    checks, failed_report = quality()
+    checks, failed_report = expectations()
     if failed_report is not None:
-        failure = QualityCheckFailed(checks, failed_report)
+        failure = ExpectationsFailed(checks, failed_report)
         _keep_failed_report(folder, failure)
         raise failure
-    # Data Docs' index lists results with JavaScript from CDNs; link the pages too.
-    checks["pages"] = sorted(p.relative_to(folder).as_posix()
-                             for p in (folder / "quality" / "validations").rglob("*.html"))
     return checks
 
 
-def _quality_report(tables: dict[str, pd.DataFrame], staged: dict[str, Path],
-                    previous_counts: dict[str, int] | None, folder: Path) -> tuple[dict, Path | None]:
-    """check_quality's summary of `tables` and of the columns it checks of the `staged`
+def _expectations_report(tables: dict[str, pd.DataFrame], staged: dict[str, Path],
+                    previous_counts: dict[str, int] | None, folder: Path,
+                    snapshot: str | None) -> tuple[dict, Path | None]:
+    """check_expectations's summary of `tables` and of the columns it checks of the `staged`
     tables, and the report's path if a critical expectation failed (then the summary
     is the failure's: the exception itself cannot be pickled back)."""
     checked = tables | {name: read_columns(path, checked_columns(name)) for name, path in staged.items()}
     try:
-        return check_quality(checked, previous_counts, folder), None
-    except QualityCheckFailed as failure:
+        return check_expectations(checked, previous_counts, folder, snapshot), None
+    except ExpectationsFailed as failure:
         return failure.summary, failure.report
 
 
-def _keep_failed_report(folder: Path, failure: QualityCheckFailed) -> None:
+def _keep_failed_report(folder: Path, failure: ExpectationsFailed) -> None:
     """Move the report of a blocked release beside the releases, where a person can
     read it (the staging folder is about to go)."""
     kept = folder.parent / FAILED_REPORT
     shutil.rmtree(kept, ignore_errors=True)
-    shutil.move(str(folder / "quality"), kept)
+    shutil.move(str(folder / REPORT_FOLDER), kept)
     report = kept / "index.html"
     failure.args = (failure.args[0].replace(str(failure.report), str(report)),)
     failure.report = report

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
 from flows.release.expectations import REPORT_FOLDER, RESULTS_FILE, summarise_results
 from flows.release.layout import PublishResult
 from flows.release.measured import blind_quotes
@@ -24,6 +22,8 @@ SUMMARY_KEY = "newscorpus-release-summary"
 def record_run(stats: dict, result: PublishResult, quality: dict | None) -> None:
     """Attach both artifacts to the current flow run. `stats` are the flow's counts per
     stage, `quality` the recorded quality figures (flows/release/measured_quality.json)."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact  # the rest is plain text
+
     create_table_artifact(stage_counts(stats), key=STAGE_COUNTS_KEY,
                           description="What each stage of this build counted")
     create_markdown_artifact(release_summary(result, quality, data_checks(result.path)),

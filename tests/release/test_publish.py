@@ -138,14 +138,14 @@ def test_leftovers_of_a_killed_build_are_cleared_and_never_count(tmp_path):
 
 
 def test_a_failed_critical_expectation_blocks_the_release(tmp_path):
-    from flows.release.expectations import QualityCheckFailed
+    from flows.release.expectations import ExpectationsFailed
 
     tables, info = prepared_tables()
     publish(tables, info, tmp_path)
     kept = tables["articles"]["article_id"].iloc[:2]
     collapsed = {"articles": tables["articles"][tables["articles"]["article_id"].isin(kept)],
                  "sources": tables["sources"][tables["sources"]["article_id"].isin(kept)]}
-    with pytest.raises(QualityCheckFailed, match="articles") as failure:
+    with pytest.raises(ExpectationsFailed, match="articles") as failure:
         publish(collapsed, info, tmp_path)
     assert releases(tmp_path) == [(1, 0, 0)]
     assert (tmp_path / "LATEST").read_text() == "v1.0.0\n"

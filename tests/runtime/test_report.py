@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.release.layout import PublishResult
-from flows.runtime.report import (STAGE_COUNTS_KEY, SUMMARY_KEY, data_checks, record_run, release_summary, stage_counts)
+from flows.runtime.report import STAGE_COUNTS_KEY, SUMMARY_KEY, data_checks, record_run, release_summary, stage_counts
 
 # The stages of a seeds build's manifest, less the ones the artifacts leave out.
 STATS = {"ingest": {"inputs": 7}, "rejected": {"empty file": 1},

@@ -14,7 +14,8 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from flows.stages.dedupe import (NEAR_DUPLICATE_THRESHOLD, SHINGLE_WORDS, article_id_for, deduplicate_exact, deduplicate_near, exact_key, split_tables, words_of)
+from flows.stages.dedupe import (NEAR_DUPLICATE_THRESHOLD, SHINGLE_WORDS, article_id_for, deduplicate_exact,
+                                  deduplicate_near, exact_key, split_tables, words_of)
 from flows.stages.ingest.discover import discover_inputs
 from flows.stages.prepare import RECORD_COLUMNS, prepare_shard
 from schemas import Sources, conform

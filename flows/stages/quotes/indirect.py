@@ -41,8 +41,8 @@ def reported_clause(cue: Cue) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
-@rule("seeds/003_9afdfb6f5bdbdf88.txt", "with its regional allies, points out Reuters", kind="indirect", cue="points out",
-      speaker="Reuters")
+@rule("seeds/003_9afdfb6f5bdbdf88.txt", "with its regional allies, points out Reuters", kind="indirect",
+      cue="points out", speaker="Reuters")
 def clause_before_final_cue(cue: Cue) -> tuple[int, int] | None:
     """ "..., points out Reuters.", "..., says the ministry.": the sentence before the cue."""
     verb = cue.head
@@ -76,7 +76,8 @@ def clause_after_parenthetical_cue(cue: Cue) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
-@rule("bbc/business/345.txt", "Tourism is a vital to many", kind="indirect", cue="according to", text="Tourism is a vital")
+@rule("bbc/business/345.txt", "Tourism is a vital to many", kind="indirect", cue="according to",
+      text="Tourism is a vital")
 def according_clause(cue: Cue) -> tuple[int, int] | None:
     """ "According to X, ...", "..., according to X": the longer side of the sentence."""
     according = cue.head

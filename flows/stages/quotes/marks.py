@@ -131,7 +131,8 @@ def scare_quote(text: str, start: int, end: int, reported: bool) -> bool:
     return len(text[start:end].split()) <= MAX_SCARE_WORDS and not reported
 
 
-@rule("seeds/004_fc3749eefbad87f8.txt", "This constitutes a threat to security", kind="direct", speaker="Masoud Barzani")
+@rule("seeds/004_fc3749eefbad87f8.txt", "This constitutes a threat to security", kind="direct",
+      speaker="Masoud Barzani")
 def direct_quote(doc, start: int, end: int) -> bool:
     """A statement of its own: it opens a paragraph, follows a colon or a finished
     sentence, or a reporting verb ('he said "..."'), and is not lower-case; or it is a

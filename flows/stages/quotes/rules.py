@@ -1,12 +1,14 @@
 """Each quote rule beside the real sentence it was written for.
 
 A rule is a function decorated with `@rule(source, words, ...)`: `source` is the
-article it was written for (a file of ../shared/corpora, or of seeds/), `words` find
-the sentence in its cleaned text, and the keywords say what the extractor makes of
-it (the quote's `kind`, `speaker` as written, `cue`; `not_quoted` for words in
-quotation marks that are no quote). tests/stages/quotes/test_rules.py runs every
-rule on its article and checks that it fired inside that sentence and that the
-result is as stated, so a new rule comes with its test.
+article it was written for (a file of ../shared/corpora or of seeds/, `#N` after a
+collection for its N-th record), `words` find the sentence in its cleaned text, and
+the keywords say what the extractor makes of it (the quote's `kind`, `speaker` as
+written, `cue`; `not_quoted` for words in quotation marks that are no quote;
+`referent` for the text of the mention the speaker stands for).
+tests/stages/quotes/test_rules.py runs every rule on its article and checks that it
+fired inside that sentence and that the result is as stated, so a new rule comes with
+its test.
 
 A rule "fires" when it returns something true. While `tracing()` is on, each firing
 is recorded with the character offset it fired at; otherwise a rule costs one

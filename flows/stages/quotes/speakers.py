@@ -107,7 +107,8 @@ def passive_agent(verb, cue, outside: list, quoted: list[tuple[int, int]]):
     return agents[0] if agents else None
 
 
-@rule("bbc/entertainment/323.txt", "Staunton, 49, who told BBC News 24", kind="indirect", cue="told", speaker="Staunton")
+@rule("bbc/entertainment/323.txt", "Staunton, 49, who told BBC News 24", kind="indirect", cue="told",
+      speaker="Staunton")
 def relative_pronoun(verb, cue, outside: list, quoted: list[tuple[int, int]]):
     """ "Staunton, 49, who told BBC News 24 she had not thought ...", "the committee,
     which said": the noun the pronoun stands for."""
