@@ -40,7 +40,8 @@ import pandas as pd
 import psutil
 
 from build_scaling import BBC, REUTERS, CORPORA, perturbed_articles, real_articles
-from flows.stages.dedupe import (BANDS, NEAR_DUPLICATE_THRESHOLD, PERMUTATIONS, SHINGLE_WORDS, deduplicate_exact, deduplicate_near)
+from flows.stages.dedupe import (BANDS, NEAR_DUPLICATE_THRESHOLD, PERMUTATIONS, SHINGLE_WORDS, deduplicate_exact,
+                                 deduplicate_near)
 from flows.stages.text import count_words
 from flows.stages.prepare import RECORD_COLUMNS
 from schemas import sha256_text

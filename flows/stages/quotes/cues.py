@@ -24,6 +24,9 @@ PHRASE_CONCERNS = {"concern", "concerns", "fears", "doubts"}
 # How far before a quote a reporting verb that introduces it may end ('he said "...'):
 # a few words.
 CUE_BEFORE_QUOTE_CHARS = 40
+# A name line ("- Manchester City boss Kevin Keegan:") has at most this many tokens.
+NAME_LINE_TOKENS = 8
+QUOTE_OPENERS = {'"', "“", "``"}
 # At most this many words after a final cue: its speaker ("..., says the ministry.").
 FINAL_CUE_WORDS = 6
 
@@ -82,6 +85,36 @@ def reporting_phrase(token) -> Cue | None:
         lemma in ("express", "voice", "raise") and bool(objects & PHRASE_CONCERNS)) or (
         lemma == "put" and "it" in objects and any(c.dep_ == "mark" and c.lower_ == "as" for c in token.children))
     return _verb_cue(token) if said else None
+
+
+@rule("bbc/sport/101.txt", "Manchester City boss Kevin Keegan:", kind="direct", cue=":", speaker="Kevin Keegan")
+def colon_after_name(token) -> Cue | None:
+    """ '- Manchester City boss Kevin Keegan: "We had a great chance ..."': a line that
+    opens with a person's or organisation's name (and their title), then a colon and a
+    quotation mark, gives the quote to that name; the colon is the cue. No verb may
+    stand before it ("He said:" has its own cue)."""
+    doc = token.doc
+    if token.text != ":" or token.i == 0 or token.i + 1 >= len(doc):
+        return None
+    following = doc[token.i + 1]
+    if following.is_space and token.i + 2 < len(doc):
+        following = doc[token.i + 2]
+    if following.text not in QUOTE_OPENERS:
+        return None
+    line = []
+    for before in reversed(doc[max(0, token.i - NAME_LINE_TOKENS - 1):token.i]):
+        if before.is_space and "\n" in before.text:
+            break
+        line.insert(0, before)
+    else:
+        if token.i - NAME_LINE_TOKENS - 1 > 0:
+            return None  # the line is longer than a name and a title
+    words = [t for t in line if not (t.is_punct and t.i == line[0].i)]
+    name = words[-1] if words else None
+    if name is None or name.pos_ != "PROPN" or name.ent_type_ not in ("PERSON", "ORG") or \
+            any(t.pos_ in ("VERB", "AUX") for t in words) or len(words) > NAME_LINE_TOKENS:
+        return None
+    return Cue(doc[token.i:token.i + 1], token)
 
 
 def _verb_cue(verb) -> Cue:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flows.stages.parse import doc_text
-from flows.stages.quotes.cues import (PHRASE_VERBS, REPORTING_VERBS, Cue, according_to, reporting_phrase,
-                                      reporting_verb)
+from flows.stages.quotes.cues import (PHRASE_VERBS, REPORTING_VERBS, Cue, according_to, colon_after_name,
+                                      reporting_phrase, reporting_verb)
 from flows.stages.quotes.document import sentence_of, tokens_between
 from flows.stages.quotes.indirect import (according_clause, clause_after_parenthetical_cue, clause_before_final_cue,
                                           reported_clause)
-from flows.stages.quotes.speakers import according_to_object, speaker_of_verb
+from flows.stages.quotes.speakers import according_to_object, name_before_colon, speaker_of_verb
 
 # A finished sentence is attributed only by words right after it ('"...?" asked Smith'),
 # not by a new sentence that reports something else; '"..." the company's chief
@@ -45,6 +45,8 @@ PATTERNS = (
     Pattern("reporting verb", reporting_verb, speaker_of_verb, VERB_CLAUSES,
             lemmas=REPORTING_VERBS, words=REPORTING_VERBS),
     Pattern("reporting phrase", reporting_phrase, speaker_of_verb, VERB_CLAUSES, lemmas=frozenset(PHRASE_VERBS)),
+    # Only with quotation marks: no clause rules, so not a cue of reported speech.
+    Pattern("name and colon", colon_after_name, name_before_colon, (), lemmas=frozenset()),
 )
 CUE_LEMMAS = frozenset().union(*(p.lemmas for p in PATTERNS))
 CUE_WORDS = frozenset().union(*(p.words for p in PATTERNS))

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flows.stages.parse import doc_text
 from flows.stages.quotes.cues import Cue
 from flows.stages.quotes.document import inside, sentence_index, sentence_of, tokens_between
-from flows.stages.quotes.kinds import (GENERIC_ORGANISATION_NOUNS, ORGANISATION_NOUNS, PERSON_PRONOUNS,
-                                       THING_PRONOUNS, Kind, head_word, kind_of)
+from flows.stages.quotes.kinds import (GENERIC_ORGANISATION_NOUNS, ORGANISATION_KIND, ORGANISATION_NOUNS,
+                                       PERSON_PRONOUNS, THING_PRONOUNS, Kind, head_word, kind_of)
+from flows.stages.quotes.rules import rule
 from flows.stages.quotes.speakers import document_source, own_phrase, speaker_span
 
 # How far back (characters) a pronoun or a description looks for whom it stands for:
@@ -55,7 +56,8 @@ def resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
              and m["label"] in ("ORG", "GPE") and _is_compound(doc, m)]
     if head in ORGANISATION_NOUNS and named:
         return named[-1]  # "the US military", "the Labour party"
-    wanted = kind_of(head)
+    generic = generic_organisation(doc, span, words)
+    wanted = kind_of(head) or (ORGANISATION_KIND if generic else None)
     pronoun = head in PERSON_PRONOUNS | THING_PRONOUNS
     if wanted is None:
         return None
@@ -66,7 +68,6 @@ def resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
                          and _speaker_fits(doc, row, wanted, mentions)), None)
         if previous is not None:
             return previous["_referent"]
-    generic = head in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE and _plain_description(doc, span)
     # "The Telegraph was sued ... after the newspaper claimed": news names an
     # organisation, then calls it "the firm", "the group": the subject named before it
     # in the sentence, else whoever the walk back finds, else the one named last.
@@ -82,6 +83,18 @@ def resolve(doc, span: tuple[int, int], rows: list[dict], mentions: list[dict],
     if (found is None or found["label"] is None) and organisations:
         return organisations[-1]
     return found
+
+
+@rule("reuters21578/json-data/reut2-013.json#947", "the computer maker said", kind="indirect",
+      speaker="the computer maker", referent="Unisys Corp")
+def generic_organisation(doc, span: tuple[int, int], words: list[str]) -> bool:
+    """ "..., the computer maker said.", "The food retailer chain said ...": "the" and a
+    head that stands for any organisation (generic_organisation_nouns.txt), with
+    nothing that names an owner, stand for an organisation named before, even where
+    the head alone does not say it is one (in BBC, "the veteran game maker" is a person:
+    the one case of 13,515 quotes it gets wrong, against 11 right in Reuters-21578)."""
+    return bool(words) and words[-1] in GENERIC_ORGANISATION_NOUNS and words[0] in DEFINITE \
+        and _plain_description(doc, span)
 
 
 def _described(doc, span: tuple[int, int], wanted: Kind, pronoun: bool, words: list[str],

@@ -38,6 +38,12 @@ def according_to_object(cue: Cue, quoted: list[tuple[int, int]]):
     return objects[0] if objects else None
 
 
+@rule("bbc/sport/101.txt", "Manchester City boss Kevin Keegan:", kind="direct", speaker="Kevin Keegan")
+def name_before_colon(cue: Cue, quoted: list[tuple[int, int]]):
+    """ "Kevin Keegan: ...": the name right before the colon."""
+    return cue.head.doc[cue.head.i - 1]
+
+
 def speaker_of_verb(cue: Cue, quoted: list[tuple[int, int]]):
     """The token that says a verb cue's words, or None."""
     for speaker_rule in (name_after_parenthetical_cue, quoted_person):
