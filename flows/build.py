@@ -12,6 +12,7 @@ import json
 from collections import deque
 from contextlib import closing
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -24,13 +25,14 @@ from prefect.utilities.annotations import unmapped
 from flows.pipeline import LinkedShard, NLP_EXTRACTORS, linked_shard, shards
 from flows.release.layout import PublishResult, read_manifest, staging
 from flows.release.measured import measured_quality
-from flows.release.provenance import (alias_digests, build_fingerprint, code_version, provenance, raw_digest,
-                                      release_built_from)
-from flows.release.publish import publish_staged
+from flows.release.provenance import (alias_digests, build_fingerprint, citation, code_version, provenance,
+                                      raw_digest, release_built_from)
+from flows.release.publish import RemovalsRefused, publish_staged
 from flows.release.writer import TableWriter
 from flows.runtime.cache import ResultCache, cache_key, open_cache, parsed_shard
+from flows.runtime import progress
 from flows.runtime.executors import aside, fork_map, local_executor
-from flows.runtime.report import record_run
+from flows.runtime.report import record_refusal, record_run
 from flows.runtime.runners import dask_task_runner, processes_per_task
 from flows.stages.dedupe import NEAR_DUPLICATE_THRESHOLD, deduplicate
 from flows.stages.entities.aliases import Alias, CURATED_ALIASES, load_aliases
@@ -48,6 +50,9 @@ SEEDS = PROJECT_ROOT / "seeds"
 DEFAULT_OUTPUT = Path("output")
 DEFAULT_SHARD_SIZE = 1000
 CACHE_FILE = Path(".cache") / "results.sqlite"
+# The phases a person sees progress for (flows.runtime.progress).
+PREPARING, PARSING = "reading and cleaning", "parsing"
+CANONICALISING, WRITING, PUBLISHING = "canonicalising entities", "linking and writing", "publishing"
 
 
 @task(name="prepare-shard", cache_policy=NO_CACHE)
@@ -62,7 +67,8 @@ def deduplicate_task(records: pd.DataFrame, near_threshold: float):
 
 @task(name="analyse-shard", cache_policy=NO_CACHE)
 def analyse_shard_task(articles: pd.DataFrame, model: str, executor) -> dict[str, list[dict]]:
-    return analyse_articles(articles, NLP_EXTRACTORS, model, executor.map)
+    return analyse_articles(articles, NLP_EXTRACTORS, model,
+                            progress.counted(executor.map, PARSING, units_of=itemgetter(0)))
 
 
 @task(name="canonicalise-entities", cache_policy=NO_CACHE)
@@ -70,10 +76,13 @@ def entities_task(parsed: list[str], cache: ResultCache, articles: pd.DataFrame,
                   shard_size: int, processes: int) -> EntityLinker:
     """Dataset-wide: every mention's entity, from two passes over the stored rows, a
     shard at a time, on `processes` forked processes."""
-    return link_entities(range(0, len(parsed), shard_size),
-                         lambda start: [(mention_rows(rows["mentions"]), text) for _, text, rows in
-                                        parsed_shard(cache, parsed, articles, start, shard_size)],
-                         aliases, partial(fork_map, processes=processes))
+    chunks = range(0, len(parsed), shard_size)
+    progress.start(CANONICALISING, 2 * len(chunks), "shard reads")
+    linker = link_entities(chunks, lambda start: [(mention_rows(rows["mentions"]), text) for _, text, rows in
+                                                  parsed_shard(cache, parsed, articles, start, shard_size)],
+                           aliases, progress.counted(partial(fork_map, processes=processes), CANONICALISING))
+    progress.finish(CANONICALISING)
+    return linker
 
 
 @task(name="write-mentions-and-quotes", cache_policy=NO_CACHE)
@@ -85,6 +94,7 @@ def write_spans_task(parsed: list[str], cache: ResultCache, articles: pd.DataFra
     and made into rows in one of `processes` forked processes, and written here in
     article order. Returns the rows written per table and what was linked."""
     counts = LinkCounts()
+    progress.start(WRITING, len(range(0, len(parsed), shard_size)), "shards")
     linked: closing[LinkedShard] = closing(fork_map(
         lambda start: linked_shard(linker, parsed_shard(cache, parsed, articles, start, shard_size)),
         range(0, len(parsed), shard_size), processes))
@@ -95,6 +105,8 @@ def write_spans_task(parsed: list[str], cache: ResultCache, articles: pd.DataFra
             checks.add_spans(shard.checks)
             for name, writer in (("mentions", mentions_file), ("quotes", quotes_file)):
                 writer.write_table(*shard.rows[name])
+            progress.step(WRITING)
+    progress.finish(WRITING)
     for name in ("mentions", "quotes"):
         checks.unique_across_chunks(name, pq.read_table(folder / f"{name}.parquet",
                                                         columns=[PRIMARY_KEYS[name]]).column(0))
@@ -108,9 +120,13 @@ def validate_task(checks: ReleaseChecks, entities: pd.DataFrame) -> None:
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(folder: Path, tables: dict[str, pd.DataFrame], output: Path, provenance: dict) -> PublishResult:
+def publish_task(folder: Path, tables: dict[str, pd.DataFrame], output: Path, provenance: dict,
+                 allow_removals: bool) -> PublishResult:
+    progress.start(PUBLISHING, None, "")
     # The quality report takes as long as writing the tables: on another core, meanwhile.
-    return publish_staged(folder, tables, output, provenance, beside=aside)
+    result = publish_staged(folder, tables, output, provenance, beside=aside, allow_removals=allow_removals)
+    progress.finish(PUBLISHING)
+    return result
 
 
 @flow(name="newscorpus-build")
@@ -118,7 +134,8 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
                shard_size: int = DEFAULT_SHARD_SIZE, model: str = DEFAULT_MODEL,
                aliases: list[str] | None = None, cache: bool = True,
                fields: dict[str, str] | None = None,
-               near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD):
+               near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD, allow_removals: bool = False,
+               cite_author: str | None = None, cite_url: str | None = None):
     """Build a release of the dataset from `sources` (default: the embedded seeds).
     With `cache`, per-article results are kept in OUTPUT/.cache and reused for inputs
     that have not changed since an earlier run with the same code and model, and a run
@@ -126,7 +143,10 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
     everything is done again. `fields` names the JSON keys of article fields that the
     usual names (flows.stages.ingest.formats.FIELD_KEYS) do not cover: {"text": "content"}.
     Articles whose word shingles overlap by `near_duplicate_threshold` (Jaccard) or
-    more are one story: all but one become duplicates (1.0: only identical shingles)."""
+    more are one story: all but one become duplicates (1.0: only identical shingles).
+    A release that lacks inputs the newest one had is not published (the run fails,
+    naming what it would remove) unless `allow_removals`. `cite_author` and `cite_url`
+    (where the release will be published) go into the card's citation."""
     logger = get_run_logger()
     try:
         alias_files = [Path(a) for a in aliases or []]
@@ -137,7 +157,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         digests = {item.source_uri: raw_digest(item.path) for item in inputs}
         quality = measured_quality()
         fingerprint = build_fingerprint(digests, model_identity(model), [CURATED_ALIASES, *alias_files], keys,
-                                        near_duplicate_threshold, quality)
+                                        near_duplicate_threshold, quality, {"author": cite_author, "url": cite_url})
         newest = release_built_from(Path(output), fingerprint) if cache else None
         if newest is not None:
             # The same inputs, code, model and aliases make the same release.
@@ -148,7 +168,7 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
         model_info = model_description(model)
         pipeline = code_version()["source_sha256"]
         processes = processes_per_task()
-        with open_cache(Path(output) / CACHE_FILE if cache else None) as results:
+        with open_cache(Path(output) / CACHE_FILE if cache else None, Path(output)) as results:
             with local_executor(processes) as executor:
                 prepared = prepare_inputs(inputs, digests, shard_size, results, pipeline, keys, executor)
             require_usable(prepared.records)
@@ -158,7 +178,8 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
             articles = tables["articles"]
             with local_executor(processes, BATCHES_PER_PROCESS) as executor:
                 parsed = analyse(articles, shard_size, model, results,
-                                 f"{pipeline}/{model_info['name']}/{model_info['version']}", executor)
+                                 f"{pipeline}/{model_info['name']}/{model_info['version']}", executor,
+                                 model_info["language"])
             # From here the rows are read from the cache a shard at a time, once the parsing has ended.
             linker = entities_task(parsed, results, articles, alias_table, shard_size, processes)
             with staging(Path(output)) as folder:
@@ -175,13 +196,18 @@ def build_flow(sources: list[str] | None = None, output: str = str(DEFAULT_OUTPU
                                 "mentions": counts["mentions"], "entities": counts["entities"],
                                 "quotes": counts["quotes"]}
                 for stage, figures in stats.items():
-                    logger.info("%s: %s", stage, figures)
+                    logger.info("%s: %s", stage, ", ".join(f"{n:,} {what}" for what, n in figures.items()))
                 stats["validate"] = {"tables": len(counts), "rows": sum(counts.values())}
                 info = provenance(tables, stats) | {
                     "model": model_info, "aliases": alias_digests([CURATED_ALIASES, *alias_files]),
                     "quality": quality, "near_duplicate_threshold": near_duplicate_threshold,
-                    "build_fingerprint": fingerprint}
-                result = publish_task(folder, tables, Path(output), info)
+                    "build_fingerprint": fingerprint,
+                    "citation": citation(articles, cite_author, cite_url)}
+                result = publish_task(folder, tables, Path(output), info, allow_removals)
+    except RemovalsRefused as error:
+        logger.error("%s", error)
+        record_refusal(str(error))
+        return Failed(message=str(error))
     except (InputError, ReleaseCheckFailed, ModelNotFound) as error:
         logger.error("%s", error)
         return Failed(message=str(error))
@@ -203,30 +229,35 @@ def prepare_inputs(inputs: list, digests: dict[str, str | None], shard_size: int
     parts = shards(missing, shard_size)
     logger.info("%d inputs: %d prepared before, %d to prepare in %d shards of up to %d",
                 len(inputs), len(inputs) - len(missing), len(missing), len(parts), shard_size)
+    progress.start(PREPARING, len(missing), "inputs")
     fresh = {}
     for future in prepare_shard_task.map(parts, keys=unmapped(keys), executor=unmapped(executor)) if parts else []:
         done = future.result().by_input()
         # At once: a run stopped part-way resumes from the shards that finished.
         results.put_many("prepare", {cache_keys[uri]: value for uri, value in done.items() if uri in cache_keys})
         fresh.update(done)
+        progress.step(PREPARING, len(done))
+    progress.finish(PREPARING)
     ordered = [pair for item in inputs for pair in (fresh.get(item.source_uri)
                                                     or cached[cache_keys[item.source_uri]])]
     return shard_result([row for row, _ in ordered], [stats for _, stats in ordered])
 
 
 def analyse(articles: pd.DataFrame, shard_size: int, model: str, results: ResultCache,
-            pipeline: str, executor) -> list[str]:
+            pipeline: str, executor, language: str) -> list[str]:
     """Parse the articles that the cache `results` has no mention and quote rows for
     (with the same text, code and model), one analyse-shard task per shard, each
     shard's rows cached as it finishes: a run stopped part-way resumes from there, and
     the flow process holds none of them while the pool parses. Returns every
-    article's key in the cache, in article order."""
+    article's key in the cache, in article order. Only articles in the model's
+    `language` are parsed."""
     keys = dict(zip(articles["article_id"], (cache_key(pipeline, a, c) for a, c in
                                               zip(articles["article_id"], articles["content_sha256"]))))
     parsed_before = results.present("nlp", keys.values())
     missing = articles[~articles["article_id"].map(keys).isin(parsed_before)]
     get_run_logger().info("%d articles: %d parsed before, %d to parse", len(articles),
                           len(articles) - len(missing), len(missing))
+    progress.start(PARSING, len(missing[missing["language"] == language]), "articles")
     # All shards at once: a shard's batches queue behind the earlier shards' batches.
     running = deque((shard, analyse_shard_task.submit(shard, model, executor))
                     for shard in shards(missing, shard_size))
@@ -237,6 +268,7 @@ def analyse(articles: pd.DataFrame, shard_size: int, model: str, results: Result
             for row in rows:
                 done[row["article_id"]][name].append(row)
         results.put_many("nlp", {keys[article_id]: value for article_id, value in done.items()})
+    progress.finish(PARSING)
     return list(keys.values())
 
 

@@ -29,10 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_sql(args)
     if args.command == "serve":
         return run_serve(args)
-    return run_build(args.workers, args.dask_address, sources=args.source, output=args.output,
+    return run_build(args.workers, args.dask_address, args.verbose, sources=args.source, output=args.output,
                      shard_size=args.shard_size, model=args.model, aliases=args.aliases,
                      cache=args.cache, fields=dict(args.field) if args.field else None,
-                     near_duplicate_threshold=args.near_duplicates)
+                     near_duplicate_threshold=args.near_duplicates, allow_removals=args.allow_removals,
+                     cite_author=args.cite_author, cite_url=args.cite_url)
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -239,40 +240,76 @@ def run_share(args: argparse.Namespace) -> int:
             point_latest(target, version_name(releases(target)[-1]))  # for sql, evaluate, diff
             print(release)
             return 0
-        entry = upload(release_folder(args.version, Path(args.output)), args.to)
+        uploaded = upload(release_folder(args.version, Path(args.output)), args.to)
     except (StoreError, NoSuchRelease) as error:
         print(f"newscorpus: {error}", file=sys.stderr)
         return 1
+    entry = uploaded.entry
+    if not uploaded.new:
+        print(f"{entry['version']} is already in {args.to} with the same contents "
+              f"({entry['archive']}, sha256 {entry['sha256']}): nothing written")
+        return 0
     print(f"{entry['version']}: {entry['archive']} ({entry['bytes']:,} bytes, sha256 {entry['sha256']})")
     return 0
 
 
-def run_build(workers: int | None, dask_address: str | None, **parameters) -> int:
+def run_build(workers: int | None, dask_address: str | None, verbose: bool = False, **parameters) -> int:
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
     from flows.runtime.prefect_api import ServerDidNotStart, reporting_api
+    from flows.runtime.progress import Display
 
     # Prefect's temporary server (if one is needed) boots while the build imports and loads its model.
-    with reporting_api() as api_ready:
+    with reporting_api() as api_ready, Display() as display:
         from flows.build import flow_on
         from flows.pipeline import warm_up
+        from flows.release.changelog import describe_removals
+        from flows.release.publish import RemovalsRefused
 
+        _quiet_prefect(verbose)
         warm_up(parameters["model"])
         try:
-            api_ready()
+            with display.waiting("Prefect's temporary server"):
+                api_ready()
         except ServerDidNotStart as error:
             print(f"newscorpus: {error}", file=sys.stderr)
             return 1
         state = flow_on(workers, dask_address)(**parameters, return_state=True)
+        if not state.is_completed() and str(state.message).endswith(RemovalsRefused.ADVICE) and _confirm(
+                f"newscorpus: {state.message}\nPublish it anyway? [y/N] "):
+            state = flow_on(workers, dask_address)(**parameters | {"allow_removals": True}, return_state=True)
         if not state.is_completed():
             print(f"newscorpus: {state.message}", file=sys.stderr)
             return 1
         result = state.result()
+    if result.removals:
+        print(f"newscorpus: {result.version} removes {describe_removals(result.removals)} that the "
+              "previous release had", file=sys.stderr)
     if result.changed:
         print(result.path)
     else:
         print(f"nothing changed: {result.path} is up to date")
     return 0
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect's line per finished task ("Finished in state Completed()") only with -v:
+    the progress display says where the build is."""
+    import logging
+
+    if not verbose:
+        logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
+
+
+def _confirm(question: str) -> bool:
+    """A yes from a person at a terminal; no one to ask is a no."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -283,7 +320,8 @@ def run_serve(args: argparse.Namespace) -> int:
     parameters = deployment_parameters(sources=args.source, output=args.output,
                                        shard_size=args.shard_size, model=args.model,
                                        aliases=args.aliases, cache=args.cache, fields=args.field,
-                                       near_duplicates=args.near_duplicates)
+                                       near_duplicates=args.near_duplicates, allow_removals=args.allow_removals,
+                                       cite_author=args.cite_author, cite_url=args.cite_url)
     try:
         serve(args.cron, args.name, parameters)
     except CannotServe as error:
@@ -312,6 +350,15 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--near-duplicates", type=_share, default=0.8, metavar="J",
                         help="fold articles whose 5-word shingles overlap this much (Jaccard, "
                              "0 to 1; default %(default)s) into one; 1 folds only identical shingles")
+    parser.add_argument("--allow-removals", action="store_true",
+                        help="publish a release that lacks inputs the newest release had (a build "
+                             "from other sources), instead of refusing and naming what it would remove")
+    parser.add_argument("--cite-author", metavar="NAME",
+                        help="author of the dataset, for the citation in its card (default: newscorpus contributors)")
+    parser.add_argument("--cite-url", metavar="URL",
+                        help="where the release will be published, for the citation in its card")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also show Prefect's line for every task that finishes")
     parser.add_argument("--no-cache", dest="cache", action="store_false",
                         help="clean and parse every input again, even when nothing changed, "
                              "instead of reusing the results of earlier runs kept in OUTPUT/.cache")

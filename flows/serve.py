@@ -38,7 +38,8 @@ def serve(cron: str, name: str, parameters: dict) -> None:
 def deployment_parameters(sources: list[str] | None, output: str, shard_size: int, model: str,
                           aliases: list[str] | None, cache: bool = True,
                           fields: list[tuple[str, str]] | None = None,
-                          near_duplicates: float | None = None) -> dict:
+                          near_duplicates: float | None = None, allow_removals: bool = False,
+                          cite_author: str | None = None, cite_url: str | None = None) -> dict:
     """The build flow's parameters with every path absolute; options not given are left
     out, so the flow's own defaults apply (the embedded seeds, no extra aliases)."""
     parameters = {"output": absolute(output), "shard_size": shard_size, "model": model, "cache": cache}
@@ -50,6 +51,9 @@ def deployment_parameters(sources: list[str] | None, output: str, shard_size: in
         parameters["fields"] = dict(fields)
     if near_duplicates is not None:
         parameters["near_duplicate_threshold"] = near_duplicates
+    if allow_removals:
+        parameters["allow_removals"] = True
+    parameters |= {name: value for name, value in (("cite_author", cite_author), ("cite_url", cite_url)) if value}
     return parameters
 
 

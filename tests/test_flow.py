@@ -8,9 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import urllib.request
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -34,12 +32,11 @@ def test_flow_builds_a_release_from_the_seeds(prefect_server, seed_tables, tmp_p
     assert manifest["model"]["name"].startswith("en_core_web_sm") and manifest["model"]["version"] == "3.8.0"
     assert [a["file"] for a in manifest["aliases"]] == ["aliases.tsv"]
     # Without the cache, so built again: shards of another size make the same files, and
-    # the shards' results, kept in a temporary file meanwhile, leave nothing behind.
-    temporary = set(Path(tempfile.gettempdir()).glob("newscorpus-results-*"))
+    # the shards' results, kept meanwhile in a temporary file in the output folder (not in
+    # the machine's temporary folder, which other builds share), leave nothing behind.
     again = build_flow(sources=[str(SEEDS)], output=str(tmp_path / "again"), shard_size=5, cache=False)
     assert again.version == "v1.0.0" and same_data(again.path, result.path)
-    assert not (tmp_path / "again" / ".cache").exists()
-    assert set(Path(tempfile.gettempdir()).glob("newscorpus-results-*")) == temporary
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == [".lock", "LATEST", "v1.0.0"]
     # Mentions and quotes were linked and written a shard at a time: the same files as
     # the tables built whole, in article order.
     whole = publish_release(seed_tables, tmp_path / "whole", {})
@@ -84,9 +81,10 @@ def test_the_command_line_defaults_are_the_flows_and_cost_no_pipeline_import():
     defaults = command_line().parse_args(["build"])
     flow_defaults = {name: parameter.default
                      for name, parameter in inspect.signature(build_flow.fn).parameters.items()}
-    assert (defaults.output, defaults.shard_size, defaults.model, defaults.cache, defaults.near_duplicates) == (
+    assert (defaults.output, defaults.shard_size, defaults.model, defaults.cache, defaults.near_duplicates,
+            defaults.allow_removals) == (
         flow_defaults["output"], flow_defaults["shard_size"], flow_defaults["model"], flow_defaults["cache"],
-        flow_defaults["near_duplicate_threshold"])
+        flow_defaults["near_duplicate_threshold"], flow_defaults["allow_removals"])
     # `newscorpus --help` builds the parser: it must not import pandas, Prefect or spaCy.
     imported = subprocess.run([sys.executable, "-c", "import json, sys; from flows.cli import command_line; "
                                "command_line(); print(json.dumps(list(sys.modules)))"],
@@ -119,6 +117,15 @@ def test_command_without_an_api_reports_to_a_temporary_server_it_stops(tmp_path)
     url = started[0].split(" on ")[1]
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/health", timeout=5)
+    # Not at a terminal: one plain line per phase, stage counts as text, no line per task.
+    lines = run.stderr.splitlines()
+    assert "waiting for Prefect's temporary server" in lines
+    for phase, unit in (("reading and cleaning", "5 inputs"), ("parsing", "5 articles"),
+                        ("canonicalising entities", "2 shard reads"), ("linking and writing", "1 shard")):
+        assert sum(line.startswith(f"{phase}: {unit} in ") for line in lines) == 1, run.stderr
+    assert sum(line.startswith("publishing: in ") for line in lines) == 1
+    assert "Task run" not in run.stderr and "{'" not in run.stderr
+    assert any(" - deduplicate: 5 accepted" in line for line in lines), run.stderr
 
 
 def test_a_temporary_server_that_cannot_start_is_a_clear_error(tmp_path):

@@ -47,9 +47,10 @@ def test_loading_snippets_run_against_a_release(seeds_release):
     assert lines[1] == "{'accepted': 5}"
     kinds = eval(lines[2])
     assert set(kinds) == {"direct", "partial", "indirect"} and sum(kinds.values()) >= 20
-    about_iraq = eval(lines[3])
+    assert lines[3] == "True"  # a speaker's span slices its article's text
+    about_iraq = eval(lines[4])
     assert about_iraq[0] == ("Reuters", 4)
-    people = eval(lines[4])
+    people = eval(lines[5])
     assert len(people) == 3 and people[0][1] >= people[1][1] >= people[2][1] >= 3
 
 

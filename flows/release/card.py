@@ -13,6 +13,7 @@ from flows.release.measured import blind_quotes, quote_sets
 from flows.stages.prepare import reason_kind
 from schemas import MODELS, arrow_schema
 
+DEFAULT_AUTHOR = "newscorpus contributors"
 ROWS = {
     "articles": "one row per distinct article",
     "sources": "one row per input file: accepted, duplicate or rejected, and why",
@@ -207,7 +208,6 @@ def _limits() -> str:
 
 
 def _licence(manifest: dict) -> str:
-    version = manifest["version"]
     return "\n".join([
         "## Licence and citation",
         "",
@@ -216,12 +216,23 @@ def _licence(manifest: dict) -> str:
         "release was built from; check those terms before redistributing this release.",
         "",
         "```bibtex",
-        f"@misc{{newscorpus_{version.replace('.', '_')},",
-        f"  title  = {{newscorpus: articles, entity mentions and attributed quotes, release {version}}},",
-        "  note   = {Built with the newscorpus pipeline; see manifest.json for inputs and code version},",
-        "}",
+        *_bibtex(manifest),
         "```",
     ])
+
+
+def _bibtex(manifest: dict) -> list[str]:
+    """A @misc entry with what a citation manager needs: author, title, version, year,
+    URL (the last two when the build knew them: see provenance.citation)."""
+    version = manifest["version"]
+    citation = manifest.get("citation", {})
+    fields = [("author", f"{{{citation.get('author', DEFAULT_AUTHOR)}}}"),
+              ("title", f"{{newscorpus: articles, entity mentions and attributed quotes, release {version}}}"),
+              ("version", f"{{{version.removeprefix('v')}}}")]
+    fields += [(name, f"{{{citation[name]}}}") for name in ("year", "url") if citation.get(name)]
+    fields.append(("note", "{Built with the newscorpus pipeline; see manifest.json for inputs and code version}"))
+    return ([f"@misc{{newscorpus_{version.replace('.', '_')},"]
+            + [f"  {name:<7}= {value}," for name, value in fields] + ["}"])
 
 
 def _provenance(manifest: dict) -> str:

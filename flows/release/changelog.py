@@ -4,6 +4,7 @@ CHANGELOG.md (newest entry first) and what `newscorpus diff vA vB` prints."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -89,20 +90,39 @@ def render(diff: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_changelog(release: Path, previous: Path | None) -> None:
-    """CHANGELOG.md for `release`: its changes since `previous`, then the previous
-    release's changelog, so each release carries the whole history."""
+def write_changelog(release: Path, previous: Path | None, diff: dict | None = None) -> None:
+    """CHANGELOG.md for `release`: its changes since `previous` (`diff`, if computed
+    already), then the previous release's changelog, so each release carries the whole
+    history."""
     manifest = _manifest(release)
     if previous is None:
         counts = ", ".join(f"{name} {n:,}" for name, n in sorted(manifest["counts"].items()))
         entry = f"## {manifest['version']}\n\nFirst release: {counts} rows.\n"
         history = ""
     else:
-        entry = render(diff_releases(previous, release))
+        entry = render(diff or diff_releases(previous, release))
         older = previous / CHANGELOG
         history = older.read_text(encoding="utf-8").split("\n", 2)[2] if older.is_file() else ""
     (release / CHANGELOG).write_text(f"# Changelog\n\n{entry}\n{history}".rstrip("\n") + "\n",
                                      encoding="utf-8")
+
+
+def removals(diff: dict) -> dict[str, int]:
+    """Rows of the old release the new one lacks, per table, when it lacks some of the
+    old release's inputs (a build from other sources); empty otherwise: rows that go
+    because the code changed are a changelog's business, not a lost input's."""
+    if not diff["tables"].get("sources", {}).get("removed"):
+        return {}
+    order = ["sources", *(name for name in PRIMARY_KEYS if name != "sources")]
+    removed = {name: counts["removed"] for name, counts in diff["tables"].items() if counts["removed"]}
+    return dict(sorted(removed.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+
+
+def describe_removals(removed: dict[str, int]) -> str:
+    """ "1 source, 1 article, 7 mentions" """
+    singular = {"entities": "entity"}
+    return ", ".join(f"{n:,} {name if n != 1 else singular.get(name, name.removesuffix('s'))}"
+                     for name, n in removed.items())
 
 
 def _manifest(release: Path) -> dict:
@@ -122,14 +142,16 @@ def _keys_only(path: Path, columns: list[str], key: str) -> pd.Series:
 
 
 def _digests(path: Path, columns: list[str], key: str) -> pd.Series:
-    """One hash per row of `columns`, indexed by key; list cells hashed as JSON text."""
-    parts = [_batch_digests(batch.to_pandas()[columns], key)
-             for batch in pq.ParquetFile(path).iter_batches(batch_size=DIGEST_BATCH_ROWS, columns=columns)]
-    return pd.concat(parts) if parts else pd.Series(dtype="uint64")
+    """One hash per row of `columns`, indexed by key. Rows are compared as the file
+    holds their values (Arrow's), never as pandas would read them: an integer column
+    with a null reads as float in pandas, so 5 would differ from 5.0."""
+    keys, digests = [], []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=DIGEST_BATCH_ROWS, columns=columns):
+        keys += [str(value) for value in batch.column(key).to_pylist()]
+        digests += [_row_digest(row) for row in zip(*(column.to_pylist() for column in batch.columns))]
+    return pd.Series(digests, index=keys, dtype="uint64")
 
 
-def _batch_digests(df: pd.DataFrame, key: str) -> pd.Series:
-    comparable = df.astype(object).map(lambda v: json.dumps(list(v)) if hasattr(v, "__len__")
-                                       and not isinstance(v, str) else v)
-    return pd.Series(pd.util.hash_pandas_object(comparable, index=False).to_numpy(),
-                     index=df[key].astype(str).to_numpy())
+def _row_digest(values: tuple) -> int:
+    text = json.dumps(values, ensure_ascii=False, default=str)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION_FOLDER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
@@ -37,6 +37,9 @@ class PublishResult:
     path: Path
     changed: bool
     change: str  # "first", "major", "minor", "patch" or "none"
+    # Rows of the previous release this one no longer has, per table, when it no
+    # longer has some of its inputs (published with allow_removals); else empty.
+    removals: dict = field(default_factory=dict)
 
 
 def version_name(version: tuple[int, int, int]) -> str:

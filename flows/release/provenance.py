@@ -4,8 +4,10 @@ build would make the newest release again, and as the manifest's provenance."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -30,14 +32,16 @@ def raw_digest(path: Path) -> str | None:
 
 
 def build_fingerprint(digests: dict[str, str | None], model_id: str, alias_files: list[Path],
-                      keys: dict[str, list[str]], near_threshold: float, quality: dict) -> str:
+                      keys: dict[str, list[str]], near_threshold: float, quality: dict,
+                      cited: dict | None = None) -> str:
     """What a release is made from: every input's bytes, the pipeline's code, the model
     (`model_id`: name and version), the alias files, JSON field names and near-duplicate
-    threshold, and the quality figures its card states. A build with the fingerprint
+    threshold, the quality figures and the citation (`cited`) its card states. A build with the fingerprint
     of the newest release would write the same release again."""
     made_of = {"inputs": sorted(digests.items()), "code": code_version(), "model": model_id,
                "aliases": alias_digests(alias_files), "fields": keys, "near duplicates": near_threshold,
-               "quality": hashlib.sha256(json.dumps(quality, sort_keys=True).encode()).hexdigest()}
+               "quality": hashlib.sha256(json.dumps(quality, sort_keys=True).encode()).hexdigest(),
+               "citation": cited or {}}
     return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
 
 
@@ -80,3 +84,19 @@ def code_version() -> dict:
         digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return {"newscorpus": metadata.version("newscorpus"), "source_sha256": digest.hexdigest()}
+
+
+def citation(articles: pd.DataFrame, author: str | None = None, url: str | None = None) -> dict:
+    """What the card's BibTeX entry says beyond the version: the author and URL the
+    builder gives (where the release is published), and the year: SOURCE_DATE_EPOCH's
+    (the reproducible-builds convention) when set, else that of the newest date in the
+    data (publication or crawl), so a rebuild gives the same card."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        year = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).year
+    else:
+        dates = [d for column in ("published_date", "crawl_date") if column in articles
+                 for d in articles[column].dropna().tolist()]
+        year = max(dates).year if dates else None
+    found = {"author": author, "url": url, "year": year}
+    return {name: value for name, value in found.items() if value}

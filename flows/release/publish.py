@@ -19,7 +19,7 @@ import pyarrow
 import pyarrow.parquet as pq
 
 from flows.release.card import render_card
-from flows.release.changelog import write_changelog
+from flows.release.changelog import describe_removals, diff_releases, removals, write_changelog
 from flows.release.datapackage import datapackage
 from flows.release.expectations import REPORT_FOLDER, ExpectationsFailed, check_expectations, checked_columns
 from flows.release.layout import (CARD, CHECKSUMS, DATAPACKAGE, FAILED_REPORT, FIRST_VERSION, MANIFEST, PublishResult,
@@ -46,26 +46,34 @@ def run_now(function: Callable, *args):
     yield result
 
 
+class RemovalsRefused(Exception):
+    """The release would lack inputs the previous one had, and removals were not allowed."""
+
+    ADVICE = "pass --allow-removals to publish it anyway"
+
+
 def publish_release(tables: dict[str, pd.DataFrame], output: Path, provenance: dict,
-                    beside: Callable = run_now) -> PublishResult:
+                    beside: Callable = run_now, allow_removals: bool = False) -> PublishResult:
     """Write `tables` as the next release in `output`, unless nothing changed.
 
     `provenance` goes into the manifest as is (input snapshot, code version, stage
     statistics): deterministic facts about how the data was made, never clock time.
     """
     with staging(output) as folder:
-        return publish_staged(folder, tables, output, provenance, beside)
+        return publish_staged(folder, tables, output, provenance, beside, allow_removals)
 
 
 def publish_staged(folder: Path, tables: dict[str, pd.DataFrame], output: Path,
-                   provenance: dict, beside: Callable = run_now) -> PublishResult:
+                   provenance: dict, beside: Callable = run_now, allow_removals: bool = False) -> PublishResult:
     """Write `tables` into the staging `folder`, beside any tables written there
     already (by TableWriter, as the build links them), and publish all as the next
     release in `output`, unless nothing changed. The quality report and plots read the
     columns they need of the tables already written from their files. `beside(function,
     *args)` runs the quality report while the tables are written (a context manager
     yielding a callable that waits for its result: flows.runtime.executors.aside runs
-    it on another core; by default it runs first, here)."""
+    it on another core; by default it runs first, here). A release that lacks inputs
+    the previous one had is refused (RemovalsRefused, naming what it would remove)
+    unless `allow_removals`."""
     history = releases(output)
     previous = version_name(history[-1]) if history else None
     previous_manifest = read_manifest(output / previous) if previous else None
@@ -91,16 +99,24 @@ def publish_staged(folder: Path, tables: dict[str, pd.DataFrame], output: Path,
         version = version_name(bump(history[-1] if history else None, change))
         manifest = {"name": "newscorpus", "version": version, "previous_version": previous, **manifest}
         (folder / MANIFEST).write_text(_canonical_json(manifest, indent=2) + "\n", encoding="utf-8")
+        diff = diff_releases(output / previous, folder) if previous else None
         plotted = tables | {name: read_columns(staged[name], columns)
                             for name, columns in PLOTTED_COLUMNS.items() if name in staged}
-        write_documents(folder, manifest, plotted, output / previous if previous else None, expectations)
+        write_documents(folder, manifest, plotted, output / previous if previous else None, expectations, diff)
+    # After the checks: broken data says so first.
+    removed = removals(diff) if diff else {}
+    if removed and not allow_removals:
+        raise RemovalsRefused(f"{version} would remove {describe_removals(removed)} that {previous} had: its "
+                              f"inputs lack some of {previous}'s (e.g. "
+                              f"{', '.join(diff['tables']['sources']['examples']['removed'][:3])}); build from "
+                              f"all of the earlier sources, or {RemovalsRefused.ADVICE}")
     write_checksums(folder, manifest["files"])
     os.chmod(folder, 0o755)
     final = output / version
     folder.rename(final)
     point_latest(output, version)
     shutil.rmtree(output / FAILED_REPORT, ignore_errors=True)  # about a build since superseded
-    return PublishResult(version, final, changed=True, change=change)
+    return PublishResult(version, final, changed=True, change=change, removals=removed)
 
 
 def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -108,15 +124,15 @@ def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     return pq.read_table(path, columns=columns).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame],
-                    previous: Path | None, expectations: Callable[[], tuple[dict, Path | None]]) -> None:
+def write_documents(folder: Path, manifest: dict, tables: dict[str, pd.DataFrame], previous: Path | None,
+                    expectations: Callable[[], tuple[dict, Path | None]], diff: dict | None = None) -> None:
     """What a reader needs beside the data: the data package descriptor, the changelog,
     plots, the quality report (`expectations` waits for _expectations_report's outcome; a failed
     critical expectation raises, so nothing is published) and the dataset card."""
     try:
         package = datapackage(manifest["files"], manifest["counts"], manifest["version"])
         (folder / DATAPACKAGE).write_text(_canonical_json(package, indent=2) + "\n", encoding="utf-8")
-        write_changelog(folder, previous)
+        write_changelog(folder, previous, diff)
         plots = write_plots(tables, folder)
     except Exception:
         _expectation_summary(folder, expectations)  # a blocked release says so, not what else its data broke

@@ -30,7 +30,7 @@ import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import fsspec
 from rich.console import Console
@@ -165,8 +165,13 @@ def read_checksums(release: Path) -> dict[str, str]:
 # Uploading ----------------------------------------------------------------------------
 
 
-def upload(release: Path, store: str) -> dict:
-    """Upload `release` to `store` and list it in the store's index; returns its index entry.
+class Upload(NamedTuple):
+    entry: dict  # the release's entry in the store's index
+    new: bool  # False: the store held this version, with the same archive, already
+
+
+def upload(release: Path, store: str) -> Upload:
+    """Upload `release` to `store` and list it in the store's index.
 
     Publishing a version the store already holds is a no-op when the archive is the
     same and refused when it differs: readers may already have the published one.
@@ -186,12 +191,12 @@ def upload(release: Path, store: str) -> dict:
             raise StoreError(f"could not publish {version} to {store}: {error}") from error
 
 
-def add_to_store(fs, root: str, store: str, version: str, archive: Path, facts: dict) -> dict:
+def add_to_store(fs, root: str, store: str, version: str, archive: Path, facts: dict) -> Upload:
     index_path = join(root, INDEX)
     entries = read_index(fs.cat_file(index_path), index_path) if fs.exists(index_path) else []
     published = next((entry for entry in entries if entry["version"] == version), None)
     if published is not None:
-        return unchanged(published, facts, store)
+        return Upload(unchanged(published, facts, store), new=False)
     if not fs.isdir(root):
         fs.makedirs(root, exist_ok=True)
     # The archive goes first: the index must never list an archive that is not there.
@@ -202,7 +207,7 @@ def add_to_store(fs, root: str, store: str, version: str, archive: Path, facts: 
     index = index_document([*entries, entry])
     text = json.dumps(index, indent=2, ensure_ascii=False) + "\n"
     put(fs, root, INDEX, lambda partial: fs.pipe_file(partial, text.encode("utf-8")))
-    return next(entry for entry in index["releases"] if entry["version"] == version)
+    return Upload(next(entry for entry in index["releases"] if entry["version"] == version), new=True)
 
 
 def unchanged(published: dict, facts: dict, store: str) -> dict:

@@ -69,11 +69,13 @@ class ResultCache:
 
 
 @contextmanager
-def open_cache(path: Path | None) -> Iterator[ResultCache]:
-    """The cache at `path`; with None, an empty one in a temporary file, deleted on
-    leaving: a build without the cache still keeps its shards' results on disk, not in
-    the flow process's memory, until every shard is done."""
-    with tempfile.TemporaryDirectory(prefix="newscorpus-results-") as folder:
+def open_cache(path: Path | None, scratch: Path) -> Iterator[ResultCache]:
+    """The cache at `path`; with None, an empty one in a temporary file in the folder
+    `scratch` (the build's output folder, not the machine's temporary folder that other
+    builds share), deleted on leaving: a build without the cache still keeps its shards'
+    results on disk, not in the flow process's memory, until every shard is done."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".results-", dir=scratch) as folder:
         cache = ResultCache(path or Path(folder) / "results.sqlite")
         try:
             yield cache

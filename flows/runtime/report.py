@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from flows.release.changelog import describe_removals
 from flows.release.expectations import REPORT_FOLDER, RESULTS_FILE, summarise_results
 from flows.release.layout import PublishResult
 from flows.release.measured import blind_quotes
@@ -28,6 +29,15 @@ def record_run(stats: dict, result: PublishResult, quality: dict | None) -> None
                           description="What each stage of this build counted")
     create_markdown_artifact(release_summary(result, quality, data_checks(result.path)),
                              key=SUMMARY_KEY,
+                             description="The release this build wrote or found up to date")
+
+
+def record_refusal(message: str) -> None:
+    """The summary artifact of a run that published nothing because the release would
+    have lost inputs: what it would have removed, and how to publish it anyway."""
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(f"# Not published\n\n{message}\n", key=SUMMARY_KEY,
                              description="The release this build wrote or found up to date")
 
 
@@ -65,7 +75,11 @@ def _outcome(result: PublishResult) -> str:
     if not result.changed:
         return f"# No change: {result.version} is up to date\n\n`{result.path}`"
     change = "first release" if result.change == "first" else f"{result.change} change"
-    return f"# Published {result.version} ({change})\n\n`{result.path}`"
+    outcome = f"# Published {result.version} ({change})\n\n`{result.path}`"
+    if result.removals:
+        outcome += (f"\n\nIt removes {describe_removals(result.removals)} that the previous release had "
+                    "(its inputs lack some of the previous release's; allowed by allow_removals).")
+    return outcome
 
 
 def _quality(quality: dict | None) -> str:

@@ -22,11 +22,12 @@ from flows.stages.normalise.fields import article_fields
 
 RECORD_COLUMNS = ["source_uri", "raw_sha256", "reason", "title", "text", "published_date",
                   "outlet", "url", "dateline", "authors", "crawl_date", "language", "word_count",
-                  "content_sha256"]
+                  "content_sha256", "section", "tags"]
 # Below this probability the language model is guessing (tables of figures: about 0.06).
 LANGUAGE_CONFIDENCE = 0.5
 # What a structured record (JSON, web page) says of itself wins over what the text says.
-GIVEN_FIELDS = ["title", "published_date", "outlet", "url", "dateline", "authors", "crawl_date"]
+GIVEN_FIELDS = ["title", "published_date", "outlet", "url", "dateline", "authors", "crawl_date", "section",
+                "tags"]
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _agree_languages(rows: list[dict]) -> None:
 def prepare_record(record: RawRecord) -> tuple[dict, Counter]:
     stats = Counter({"ingest.inputs": 1})
     row = {"source_uri": record.source_uri, "raw_sha256": record.raw_sha256, "reason": record.reason,
-           "authors": []}
+           "authors": [], "tags": [], "section": folder_section(record.source_uri)}
     if record.reason is None:
         stats[f"ingest.{record.kind} records"] += 1
         row.update(_article_row(record, stats))
@@ -109,7 +110,8 @@ def _article_row(record: RawRecord, stats: Counter) -> dict:
             text = page.text
             given |= {name: value for name, value in (("title", page.title), ("published_date", page.published_date),
                                                       ("url", page.url), ("outlet", page.outlet),
-                                                      ("authors", page.authors)) if value}
+                                                      ("authors", page.authors), ("section", page.section),
+                                                      ("tags", page.tags)) if value}
         require_words(text)  # as text files were when read: records and pages too
         clean = clean_text(text, title=given.get("title") if record.kind != "text" else None)
         stats.update({f"clean.removed {rule}": n for rule, n in clean.removed.items()})
@@ -119,8 +121,16 @@ def _article_row(record: RawRecord, stats: Counter) -> dict:
     fields = article_fields(clean)
     fields |= {name: given[name] for name in GIVEN_FIELDS if given.get(name) not in (None, [])}
     stats.update(f"normalise.with {name}" for name in
-                 ("title", "published_date", "dateline", "outlet", "url") if fields.get(name) is not None)
+                 ("title", "published_date", "dateline", "outlet", "url", "section") if fields.get(name) is not None)
     return fields
+
+
+def folder_section(source_uri: str) -> str | None:
+    """The folder an input lies in below the folder named as its source: the section of
+    a collection kept one folder per section ("bbc/business/001.txt": business); None
+    for an input right in it. A record's or a page's own section wins over it."""
+    parts = source_uri.partition("#")[0].split("/")
+    return parts[1] if len(parts) > 2 else None
 
 
 def web_page(record: RawRecord):

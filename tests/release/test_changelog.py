@@ -9,7 +9,9 @@ import io
 import pytest
 
 from flows.cli import main
-from flows.release.changelog import diff_schema
+from flows.release.changelog import diff_schema, diff_table
+from flows.release.publish import publish_release
+from flows.release.writer import write_tables
 from tests.helpers import prepared_tables, publish
 
 
@@ -26,7 +28,7 @@ def changed_release(tmp_path_factory):
     sources = sources[sources["article_id"] != gone].reset_index(drop=True)
     retitled = articles["article_id"].iloc[0]
     articles.loc[0, "title"] = "A corrected headline"
-    second = publish({"articles": articles, "sources": sources}, info, output)
+    second = publish_release({"articles": articles, "sources": sources}, output, info, allow_removals=True)
     return first, second, gone, retitled
 
 
@@ -65,3 +67,18 @@ def test_schema_changes_name_the_columns():
     assert diff_schema(old, new) == {"added columns": ["d"], "removed columns": ["c"],
                                      "retyped columns": ["b: int32 -> int64"]}
     assert diff_schema(old, old) == {}
+
+
+def test_a_nullable_integer_column_that_gains_its_first_null_changes_no_other_row(seed_tables, tmp_path):
+    """pandas reads an integer column with no null as int and with one as float: the
+    same value 5 and 5.0 must not make every row of the table "changed"."""
+    quotes = seed_tables["quotes"]
+    assert quotes["speaker_start"].notna().all() and len(quotes) > 10  # no null yet
+    unattributed = quotes.copy()
+    unattributed.loc[0, ["speaker", "speaker_start", "speaker_end", "speaker_entity_id", "speaker_name"]] = None
+    old, new = tmp_path / "old", tmp_path / "new"
+    write_tables({"quotes": quotes}, old)
+    write_tables({"quotes": unattributed}, new)
+    counts = diff_table(old / "quotes.parquet", new / "quotes.parquet", "quote_id")
+    assert (counts["added"], counts["removed"], counts["changed"], counts["unchanged"]) == (0, 0, 1, len(quotes) - 1)
+    assert counts["examples"] == {"changed": [quotes["quote_id"].iloc[0]]}

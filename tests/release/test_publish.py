@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.release.layout import releases
-from flows.release.publish import classify_change
+from flows.release.publish import RemovalsRefused, classify_change, publish_release
 from tests.helpers import SEEDS, prepared_tables, publish
 
 
@@ -152,3 +153,42 @@ def test_a_failed_critical_expectation_blocks_the_release(tmp_path):
     assert not list(tmp_path.glob(".building-*"))
     report = tmp_path / "quality-of-blocked-build" / "index.html"
     assert report.is_file() and str(report) in str(failure.value)
+
+
+def test_a_release_that_lacks_inputs_of_the_previous_one_is_refused_unless_allowed(tmp_path):
+    """`make run` after a build of the seeds and one more file: the next release would
+    silently drop that file's article; it must say so and publish only when allowed."""
+    fewer = tmp_path / "seeds"
+    fewer.mkdir()
+    kept = sorted(SEEDS.glob("*.txt"))[1:]
+    for path in kept:
+        shutil.copy(path, fewer / path.name)
+    output = tmp_path / "out"
+    first = publish(*prepared_tables(), output)
+    tables, info = prepared_tables(fewer)
+    with pytest.raises(RemovalsRefused, match=r"^v1.1.0 would remove 1 source, 1 article that v1.0.0 had: "
+                                              r".*seeds/000_b06237d64b3f50aa.txt.*--allow-removals"):
+        publish_release(tables, output, info)
+    assert releases(output) == [(1, 0, 0)] and (output / "LATEST").read_text() == "v1.0.0\n"
+    assert not list(output.glob(".building-*"))
+    allowed = publish_release(tables, output, info, allow_removals=True)
+    assert allowed.version == "v1.1.0" and allowed.removals == {"sources": 1, "articles": 1} and list(allowed.removals)[0] == "sources"
+    assert first.removals == {}
+
+
+def test_the_cards_citation_is_one_a_citation_manager_reads(tmp_path):
+    import bibtexparser
+
+    from flows.release.provenance import citation
+
+    tables, info = prepared_tables()
+    cited = citation(tables["articles"], "A Newsroom", "https://data.example.org/newscorpus")
+    assert cited == {"author": "A Newsroom", "url": "https://data.example.org/newscorpus", "year": 2017}
+    result = publish_release(tables, tmp_path, info | {"citation": cited})
+    card = (result.path / "README.md").read_text(encoding="utf-8")
+    entries = bibtexparser.loads(card.split("```bibtex\n")[1].split("```")[0]).entries
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry["ENTRYTYPE"], entry["author"], entry["year"], entry["version"], entry["url"]) == (
+        "misc", "A Newsroom", "2017", "1.0.0", "https://data.example.org/newscorpus")
+    assert entry["title"].endswith("release v1.0.0")

@@ -31,7 +31,9 @@ def releases(tmp_path_factory):
     """v1.0.0 from the seeds and v1.1.0 with one more input file; tests only read them."""
     output = tmp_path_factory.mktemp("output")
     first = publish(*prepared_tables(), output)
-    second = publish(*prepared_tables(SEEDS, SEEDS / "002_655390921e1c2ba6.txt"), output)
+    extra = tmp_path_factory.mktemp("extra")  # a copy of a seed: one more input, a duplicate
+    shutil.copy(SEEDS / "002_655390921e1c2ba6.txt", extra / "002_655390921e1c2ba6.txt")
+    second = publish(*prepared_tables(SEEDS, extra / "002_655390921e1c2ba6.txt"), output)
     assert (first.version, second.version) == ("v1.0.0", "v1.1.0")
     return first.path, second.path
 
@@ -120,7 +122,7 @@ def test_packing_twice_gives_identical_normalised_archives(releases, tmp_path):
 def test_round_trip_over_http(releases, tmp_path, serve, capsys):
     release = releases[0]
     www = tmp_path / "www"
-    entry = upload(release, str(www / "store"))
+    entry = upload(release, str(www / "store")).entry
     archive = www / "store" / "newscorpus-v1.0.0.tar.gz"
     assert entry == {"version": "v1.0.0", "archive": archive.name,
                      "bytes": archive.stat().st_size,
@@ -142,7 +144,7 @@ def test_round_trip_over_http(releases, tmp_path, serve, capsys):
 def test_two_versions_are_indexed_in_order_and_both_downloadable(releases, tmp_path, serve):
     store = tmp_path / "store"
     upload(releases[0], str(store))
-    second = upload(releases[1], str(store))
+    second = upload(releases[1], str(store)).entry
     assert second["previous_version"] == "v1.0.0"
     index = read_index(store)
     assert index["latest"] == "v1.1.0"
@@ -279,9 +281,10 @@ def test_round_trip_through_an_fsspec_memory_store(releases, tmp_path, capsys):
 def test_republishing_is_a_no_op_and_a_changed_version_is_refused(tmp_path):
     store = tmp_path / "store"
     release = minimal_release(tmp_path / "out", "v1.0.0")
-    entry = upload(release, str(store))
+    first = upload(release, str(store))
     published = contents(store)
-    assert upload(release, str(store)) == entry
+    again = upload(release, str(store))
+    assert first.new and not again.new and again.entry == first.entry
     assert contents(store) == published
 
     changed = minimal_release(tmp_path / "other", "v1.0.0", note="different rows")
@@ -330,6 +333,10 @@ def test_publish_and_download_commands_round_trip_over_http(releases, tmp_path, 
     assert main(["publish", "--version", "v1.0.0", "--output", str(output), "--to", str(store)]) == 0
     assert main(["publish", "--output", str(output), "--to", str(store)]) == 0  # the newest
     assert capsys.readouterr().out.startswith("v1.0.0: newscorpus-v1.0.0.tar.gz (")
+    published = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
+    assert main(["publish", "--version", "v1.0.0", "--output", str(output), "--to", str(store)]) == 0
+    assert capsys.readouterr().out.startswith(f"v1.0.0 is already in {store} with the same contents")
+    assert {p.name: p.stat().st_mtime_ns for p in store.iterdir()} == published  # nothing rewritten
     target = tmp_path / "downloads"
     assert main(["download", "v1.0.0", "--from", serve(store), "--to", str(target), "--quiet"]) == 0
     assert main(["download", "--from", serve(store), "--to", str(target), "--quiet"]) == 0

@@ -63,8 +63,8 @@ def test_people_sharing_a_surname_stay_apart(bbc):
     browns = mentions[mentions["text"] == "Brown"].merge(
         articles[["article_id", "source_uri"]], on="article_id").merge(
         entities[["entity_id", "name"]], on="entity_id")
-    expected = {"106.txt": "Gordon Brown", "262.txt": "Gordon Brown", "009.txt": "Dan Brown",
-                "123.txt": "Wes Brown"}
+    expected = {"business/106.txt": "Gordon Brown", "politics/262.txt": "Gordon Brown",
+                "entertainment/009.txt": "Dan Brown", "sport/123.txt": "Wes Brown"}
     for uri, name in zip(browns["source_uri"], browns["name"]):
         assert expected[uri] == name, uri
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -42,8 +43,8 @@ def test_reuters_21578_loads_as_it_is():
     path = corpus("reuters21578") / "json-data" / "reut2-000.json"
     table = records(path)
     raw = json.loads(path.read_text(encoding="utf-8"))
-    assert list(table["source_uri"]) == [f"reut2-000.json#{n}" for n in range(1, len(raw) + 1)]
-    first = by_uri(table, "reut2-000.json#1")
+    assert list(table["source_uri"]) == [f"json-data/reut2-000.json#{n}" for n in range(1, len(raw) + 1)]
+    first = by_uri(table, "json-data/reut2-000.json#1")
     assert (first["title"], first["published_date"].isoformat(), first["dateline"]) == (
         "BAHIA COCOA REVIEW", "1987-02-26", "Salvador")
     assert first["text"].startswith("Showers continued throughout the week in the Bahia cocoa zone")
@@ -52,14 +53,14 @@ def test_reuters_21578_loads_as_it_is():
     assert "&lt;" not in "".join(table["text"].dropna())
     without_body = [n for n, item in enumerate(raw, start=1) if not item.get("body")]
     for n in without_body:
-        assert by_uri(table, f"reut2-000.json#{n}")["reason"].startswith("no article text in the record")
+        assert by_uri(table, f"json-data/reut2-000.json#{n}")["reason"].startswith("no article text in the record")
     assert table["reason"].isna().sum() > 850
     # One-line notices ("Qtly div 35 cts vs 35 cts prior / Payable March 31 ...").
     notices = [n for n, item in enumerate(raw, start=1)
                if item.get("body") and count_words(item["body"]) < MIN_WORDS]
     assert len(notices) > 10
     for n in notices:
-        assert by_uri(table, f"reut2-000.json#{n}")["reason"].startswith("too short to be an article: ")
+        assert by_uri(table, f"json-data/reut2-000.json#{n}")["reason"].startswith("too short to be an article: ")
 
 
 def news_please(bbc, name: str, n: int) -> dict:
@@ -74,9 +75,9 @@ def test_json_lines_with_news_please_fields_and_a_broken_line(bbc, tmp_path):
     lines.insert(1, '{"title": "cut off", "maintext": "The rest of this line was lo')
     (tmp_path / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = records(tmp_path / "feed.jsonl")
-    assert list(table["source_uri"]) == [f"feed.jsonl#{n}" for n in range(1, 5)]
-    assert by_uri(table, "feed.jsonl#2")["reason"].startswith("broken JSON on line 2")
-    row = by_uri(table, "feed.jsonl#3")
+    assert list(table["source_uri"]) == [f"{tmp_path.name}/feed.jsonl#{n}" for n in range(1, 5)]
+    assert by_uri(table, f"{tmp_path.name}/feed.jsonl#2")["reason"].startswith("broken JSON on line 2")
+    row = by_uri(table, f"{tmp_path.name}/feed.jsonl#3")
     title, body = bbc_article(bbc, BBC_FILES[1])
     assert (row["title"], row["published_date"].isoformat(), row["url"], row["outlet"]) == (
         title, "2004-03-02", "https://news.example.org/2", "news.example.org")
@@ -92,7 +93,7 @@ def test_cc_news_names_a_json_array_and_a_field_mapping(bbc, tmp_path):
         items.append({"title": title, "text": body, "date": f"2004-05-0{n}", "url": f"https://cc.example/{n}"})
     (tmp_path / "cc.json").write_text(json.dumps(items), encoding="utf-8")
     table = records(tmp_path / "cc.json")
-    assert list(table["source_uri"]) == ["cc.json#1", "cc.json#2", "cc.json#3"]
+    assert list(table["source_uri"]) == [f"{tmp_path.name}/cc.json#{n}" for n in (1, 2, 3)]
     assert table["reason"].isna().all()
     assert [d.isoformat() for d in table["published_date"]] == ["2004-05-01", "2004-05-02", "2004-05-03"]
     # Other names, given with --field.
@@ -164,9 +165,9 @@ def test_warc_responses_become_sources_with_url_and_crawl_date(tmp_path):
     (tmp_path / "crawl.warc.gz").write_bytes(warc_file(responses))
     table = records(tmp_path / "crawl.warc.gz")
     # Records 1, 3, 5, ... are requests (not inputs); responses are 2, 4, 6, ...
-    assert list(table["source_uri"]) == [f"crawl.warc.gz#{n}" for n in (2, 4, 6, 8, 10)]
-    assert by_uri(table, "crawl.warc.gz#4")["reason"].startswith("WARC response record without payload")
-    assert by_uri(table, "crawl.warc.gz#6")["reason"].startswith("not a web page: image/png")
+    assert list(table["source_uri"]) == [f"{tmp_path.name}/crawl.warc.gz#{n}" for n in (2, 4, 6, 8, 10)]
+    assert by_uri(table, f"{tmp_path.name}/crawl.warc.gz#4")["reason"].startswith("WARC response record without payload")
+    assert by_uri(table, f"{tmp_path.name}/crawl.warc.gz#6")["reason"].startswith("not a web page: image/png")
     pages_read = table[table["reason"].isna()]
     assert len(pages_read) == 3
     assert sorted(pages_read["url"]) == sorted(url for _, url in pages)
@@ -190,3 +191,28 @@ def test_a_web_page_is_read_as_one_whatever_its_name(tmp_path):
     assert table["reason"].isna().all()
     assert table["text"].iloc[0] == table["text"].iloc[1]
     assert table["title"].notna().all()
+
+
+def test_section_and_tags_from_records_and_from_a_collections_folders(bbc, tmp_path):
+    """A JSON record's category and tags, Reuters-21578's topics, and the folder below
+    the source folder of a collection kept a folder per section (the BBC's)."""
+    (tmp_path / "feed").mkdir()
+    title, body = bbc_article(bbc, "business/001.txt")
+    items = [{"title": title, "text": body, "category": "Business", "tags": "media, mergers"},
+             {"title": title, "text": body + " More.", "section": ["Markets", "Business"],
+              "keywords": ["AOL", "Time Warner", "AOL"]}]
+    (tmp_path / "feed" / "news.jsonl").write_text("\n".join(map(json.dumps, items)), encoding="utf-8")
+    table = records(tmp_path / "feed")
+    first, second = by_uri(table, "feed/news.jsonl#1"), by_uri(table, "feed/news.jsonl#2")
+    assert (first["section"], list(first["tags"])) == ("Business", ["media", "mergers"])
+    assert (second["section"], list(second["tags"])) == ("Markets", ["AOL", "Time Warner"])
+    reuters = records(corpus("reuters21578") / "json-data" / "reut2-000.json")
+    assert list(by_uri(reuters, "json-data/reut2-000.json#1")["tags"]) == ["cocoa"]  # its topics
+    for section in ("business", "sport"):
+        (tmp_path / "bbc" / section).mkdir(parents=True)
+        shutil.copy(bbc / section / "001.txt", tmp_path / "bbc" / section / "001.txt")
+    shutil.copy(bbc / "tech" / "001.txt", tmp_path / "bbc" / "loose.txt")
+    collection = records(tmp_path / "bbc")
+    sections = [section if isinstance(section, str) else None for section in collection["section"]]
+    assert dict(zip(collection["source_uri"], sections)) == {
+        "bbc/business/001.txt": "business", "bbc/sport/001.txt": "sport", "bbc/loose.txt": None}

@@ -192,3 +192,11 @@ def test_benchmark_scores_as_aeb():
     assert scores["precision"] == 1.0  # only pages with a prediction
     assert scores["recall"] == 0.25
     assert scores["f1"] == pytest.approx(0.4)
+
+
+def test_section_and_tags_of_a_page():
+    article = _extracted("042bb7b5fedab6eac7db576522b89b93904c237d344bcbe14a6a5ab7f7335856")  # WSJ
+    assert article.section == "Tech"  # JSON-LD articleSection
+    assert article.tags[:4] == ["Electronic Arts", "EA", "Microsoft", "MSFT"]  # its keywords, in order
+    nyt = _extracted("04a6711caa7c687592777718866e781e976e0fe684faebe8b3cedcef8cd0ea34")  # no JSON-LD
+    assert nyt.section == "Opinion" and "Impeachment" in nyt.tags  # article:section and article:tag

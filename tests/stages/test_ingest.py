@@ -35,7 +35,7 @@ def test_folder_file_glob_and_repeats(tmp_path):
     folder = discover_inputs([str(tmp_path / "feed")])
     assert [i.source_uri for i in folder] == ["feed/2017/06/c.txt", "feed/2017/b.txt", "feed/a.txt"]
     single = discover_inputs([str(tmp_path / "feed" / "a.txt")])
-    assert [i.source_uri for i in single] == ["a.txt"]
+    assert [i.source_uri for i in single] == ["feed/a.txt"]  # a file keeps the name of its folder
     pattern = discover_inputs([str(tmp_path / "feed" / "**" / "*.txt")])
     assert [i.source_uri for i in pattern] == [i.source_uri for i in folder]
     repeated = discover_inputs([str(tmp_path / "feed"), str(tmp_path / "feed" / "2017")])
@@ -51,6 +51,14 @@ def test_missing_source_and_empty_glob_are_clear_errors(tmp_path):
     (tmp_path / ".drafts" / "a.txt").write_text(seed_text())
     with pytest.raises(InputError, match="matches no files"):  # files in hidden folders are no inputs
         discover_inputs([str(tmp_path / ".dr*" / "*.txt")])
+
+
+def test_single_files_of_the_same_name_in_two_folders_stay_two_inputs(tmp_path):
+    for section in ("business", "sport"):
+        (tmp_path / section).mkdir()
+        (tmp_path / section / "001.txt").write_text(seed_text())
+    inputs = discover_inputs([str(tmp_path / "business" / "001.txt"), str(tmp_path / "sport" / "001.txt")])
+    assert [i.source_uri for i in inputs] == ["business/001.txt", "sport/001.txt"]
 
 
 def test_two_files_with_one_uri_are_refused(tmp_path):

@@ -35,6 +35,10 @@ FIELD_KEYS = {
     "outlet": ["source_domain", "outlet", "publisher", "site_name", "source"],
     "authors": ["authors", "author", "byline"],
     "dateline": ["dateline"],
+    # What part of the outlet the article belongs to, and its keywords: news-please and
+    # schema.org names, and Reuters-21578's topics.
+    "section": ["section", "category", "articleSection", "section_name"],
+    "tags": ["tags", "keywords", "topics"],
 }
 RECORD_FIELDS = tuple(FIELD_KEYS)
 
@@ -175,6 +179,8 @@ def _record_of(uri: str, raw: bytes, item, keys: dict[str, list[str]]) -> RawRec
         "outlet": _plain(found["outlet"]),
         "authors": _authors(found["authors"]),
         "dateline": dateline_place(found["dateline"]),
+        "section": section_of(found["section"]),
+        "tags": tags_of(found["tags"]),
     }
     return RawRecord(uri, digest, text=markup_to_text(body), fields=fields, kind="body")
 
@@ -192,6 +198,23 @@ def _plain(value) -> str | None:
         return None
     value = re.sub(r"\s+", " ", html.unescape(value)).strip()
     return value or None
+
+
+def section_of(value) -> str | None:
+    """A section as a record or a page names it: a string, or the first of a list."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return _plain(value)
+
+
+def tags_of(value) -> list[str]:
+    """Keywords as given: a list of strings, or one string separated by commas or
+    semicolons; de-duplicated, in order."""
+    if isinstance(value, str):
+        value = re.split(r"\s*[,;]\s*", value)
+    if not isinstance(value, list):
+        return []
+    return list(dict.fromkeys(tag for tag in map(_plain, value) if tag))
 
 
 def _authors(value) -> list[str]:

@@ -46,7 +46,7 @@ import datetime as dt
 import html as html_entities
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
@@ -55,6 +55,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from flows.stages.ingest.formats import section_of, tags_of
 from flows.stages.normalise.dates import MONTHS, WEEKDAYS
 
 PRECISION_SHARE = 0.2  # precision mode below this share of the balanced text lost the article
@@ -81,6 +82,8 @@ class WebArticle:
     url: str | None           # canonical URL of the article
     outlet: str | None        # publisher / site name ("The New York Times")
     language: str | None      # as the page declares it (html lang / JSON-LD inLanguage), ISO 639-1 lower case, or None
+    section: str | None = None  # JSON-LD articleSection, else <meta property="article:section">
+    tags: list[str] = field(default_factory=list)  # JSON-LD keywords, else every article:tag / news_keywords
 
 
 def extract_web_article(html: str, url: str | None = None) -> WebArticle:
@@ -102,6 +105,9 @@ def extract_web_article(html: str, url: str | None = None) -> WebArticle:
         url=_canonical(tree, article, meta, url),
         outlet=outlet,
         language=_language(tree, article, meta),
+        section=section_of(article.get("articleSection")) or meta.get("article:section"),
+        tags=(tags_of(article.get("keywords")) or _meta_tags_all(tree, "article:tag")
+              or tags_of(meta.get("news_keywords"))),
     )
 
 
@@ -134,6 +140,12 @@ def _meta_tags(tree: HtmlElement) -> dict[str, str]:
         if key and content:
             tags.setdefault(key, content)
     return tags
+
+
+def _meta_tags_all(tree: HtmlElement, key: str) -> list[str]:
+    """The content of every <meta property=`key`>, in order (article:tag repeats)."""
+    return tags_of([meta.get("content") for meta in tree.xpath("//meta[@content]")
+                    if (meta.get("property") or meta.get("name") or "").strip().lower() == key])
 
 
 def _parse(html: str) -> HtmlElement | None:
