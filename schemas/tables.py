@@ -66,6 +66,14 @@ class Articles(TableModel):
         "the people the input names as its authors, as written (empty when it names none)")
     crawl_date: Series[Date] = _field(
         "when a web archive (WARC) fetched the page, when the input says", nullable=True)
+    section: Series[String] = _field(
+        "the part of the outlet the article belongs to, as the input names it (a JSON "
+        "record's section or category, a page's articleSection, or the folder below the "
+        'source folder: "business" for bbc/business/001.txt)', nullable=True,
+        str_length={"min_value": 1})
+    tags: Series[StringList] = _field(
+        "keywords the input gives the article (a record's tags, keywords or topics, a "
+        "page's keywords or article:tag), as written; empty when it gives none")
 
 
 class Sources(TableModel):
